@@ -1,0 +1,573 @@
+/*
+ * dspd's command line and its environment twins: every flag --foo-bar
+ * can also be given as DSP_FOO_BAR, and the HAProxy images' own names
+ * (SOCKET_PATH, LOG_LEVEL and the policy variables) are read as well.
+ */
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "dspd.h"
+
+enum option_id {
+	OPT_LISTEN,
+	OPT_SOCKET_PATH,
+	OPT_READY_FILE,
+	OPT_ALLOW_FROM,
+	OPT_ALLOW_UID,
+	OPT_ALLOW_GID,
+	OPT_LOG_FORMAT,
+	OPT_LOG_LEVEL,
+	OPT_SYSLOG,
+	OPT_HEAD_MAX,
+	OPT_HEADERS_MAX,
+	OPT_URI_MAX,
+	OPT_HEAD_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
+	OPT_CONNECT_TIMEOUT,
+	OPT_MAX_CLIENTS,
+	OPT_DRAIN_TIMEOUT,
+	OPT_COUNT,
+	OPT_HELP = 'h',
+	OPT_VERSION = 'V'
+};
+
+enum option_kind {
+	KIND_LIST,	/* repeatable; comma-separated in the environment */
+	KIND_VALUE,
+	KIND_SWITCH	/* no argument; a boolean in the environment */
+};
+
+struct option_spec {
+	const char		*name;
+	enum option_kind	 kind;
+	const char		*env;		/* DSP_ twin */
+	const char		*alias;		/* the HAProxy images' name */
+	const char		*def;
+	const char		*arg;
+	const char		*help;
+};
+
+static const struct option_spec config_options[OPT_COUNT] = {
+	[OPT_LISTEN] = { "listen", KIND_LIST, "DSP_LISTEN", NULL,
+	    "tcp://127.0.0.1:2375", "ADDR",
+	    "listen on tcp://HOST:PORT or unix:///PATH[?mode=0660&group=G]" },
+	[OPT_SOCKET_PATH] = { "socket-path", KIND_VALUE, "DSP_SOCKET_PATH",
+	    "SOCKET_PATH", "/var/run/docker.sock", "PATH",
+	    "the Docker engine's unix socket" },
+	[OPT_READY_FILE] = { "ready-file", KIND_VALUE, "DSP_READY_FILE", NULL,
+	    NULL, "PATH", "write the bound addresses here once accepting" },
+	[OPT_ALLOW_FROM] = { "allow-from", KIND_LIST, "DSP_ALLOW_FROM", NULL,
+	    NULL, "CIDR", "admit TCP clients from this network only" },
+	[OPT_ALLOW_UID] = { "allow-uid", KIND_LIST, "DSP_ALLOW_UID", NULL,
+	    NULL, "UID", "admit unix-socket clients running as this user" },
+	[OPT_ALLOW_GID] = { "allow-gid", KIND_LIST, "DSP_ALLOW_GID", NULL,
+	    NULL, "GID", "admit unix-socket clients of this group" },
+	[OPT_LOG_FORMAT] = { "log-format", KIND_VALUE, "DSP_LOG_FORMAT", NULL,
+	    "text", "FORMAT", "text or json lines on standard error" },
+	[OPT_LOG_LEVEL] = { "log-level", KIND_VALUE, "DSP_LOG_LEVEL",
+	    "LOG_LEVEL", "info", "LEVEL",
+	    "debug, info, notice, warning, err, crit, alert or emerg" },
+	[OPT_SYSLOG] = { "syslog", KIND_SWITCH, "DSP_SYSLOG", NULL, "0", NULL,
+	    "log to syslog instead of standard error" },
+	[OPT_HEAD_MAX] = { "head-max", KIND_VALUE, "DSP_HEAD_MAX", NULL,
+	    "64KiB", "SIZE", "largest request head" },
+	[OPT_HEADERS_MAX] = { "headers-max", KIND_VALUE, "DSP_HEADERS_MAX",
+	    NULL, "100", "N", "most header lines in a request" },
+	[OPT_URI_MAX] = { "uri-max", KIND_VALUE, "DSP_URI_MAX", NULL, "16KiB",
+	    "SIZE", "longest request target" },
+	[OPT_HEAD_TIMEOUT] = { "head-timeout", KIND_VALUE, "DSP_HEAD_TIMEOUT",
+	    NULL, "10s", "DUR", "time to send a whole request head" },
+	[OPT_IDLE_TIMEOUT] = { "idle-timeout", KIND_VALUE, "DSP_IDLE_TIMEOUT",
+	    NULL, "60s", "DUR", "idle time allowed between requests" },
+	[OPT_CONNECT_TIMEOUT] = { "connect-timeout", KIND_VALUE,
+	    "DSP_CONNECT_TIMEOUT", NULL, "5s", "DUR",
+	    "time to connect to the engine" },
+	[OPT_MAX_CLIENTS] = { "max-clients", KIND_VALUE, "DSP_MAX_CLIENTS",
+	    NULL, "4096", "N", "client connections at once" },
+	[OPT_DRAIN_TIMEOUT] = { "drain-timeout", KIND_VALUE,
+	    "DSP_DRAIN_TIMEOUT", NULL, "5s", "DUR",
+	    "time given to finite exchanges at SIGTERM" },
+};
+
+/* The values given for one option, from argv or the environment. */
+struct option_values {
+	char		**v;
+	size_t		 n;
+	int		 from_argv;
+	const char	*from_env;	/* the variable read, for errors */
+};
+
+static void
+config_usage(FILE *out)
+{
+	const struct option_spec	*o;
+	char				 flag[48];
+	int				 i;
+
+	fprintf(out, "usage: dspd [options]\n\n"
+	    "A filtering proxy for the Docker Engine API.  Every option has\n"
+	    "an environment twin, given in brackets with the default.\n\n");
+	for (i = 0; i < OPT_COUNT; i++) {
+		o = &config_options[i];
+		snprintf(flag, sizeof(flag), "--%s%s%s", o->name,
+		    o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(out, "  %s%-26s %s\n", i == OPT_LISTEN ? "-l, " : "    ",
+		    flag, o->help);
+		fprintf(out, "  %-30s [%s%s%s%s%s]\n", "", o->env,
+		    o->alias ? " or " : "", o->alias ? o->alias : "",
+		    o->def ? ", default " : "", o->def ? o->def : "");
+	}
+	fprintf(out, "  -h, --help                     this text\n"
+	    "  -V, --version                  dspd's version\n\n"
+	    "Policy, from the HAProxy socket proxies' variables (1 opens a "
+	    "group for\nreading; POST=1 opens the open groups for writing):\n"
+	    "  AUTH BUILD COMMIT CONFIGS CONTAINERS DISTRIBUTION EVENTS=1 EXEC "
+	    "GRPC\n  IMAGES INFO NETWORKS NODES PING=1 PLUGINS SECRETS "
+	    "SERVICES SESSION SWARM\n  SYSTEM TASKS VERSION=1 VOLUMES POST\n"
+	    "  ALLOW_START ALLOW_STOP ALLOW_RESTARTS ALLOW_PAUSE ALLOW_UNPAUSE "
+	    "ALLOW_KILL\n  (work without POST), ALLOW_ARCHIVE ALLOW_EXPORT "
+	    "(off by default), and when\n  set ALLOW_LOGS ALLOW_TOP "
+	    "ALLOW_CHANGES.  DISABLE_IPV6 listens on IPv4 only.\n"
+	    "See dspd(8).\n");
+}
+
+/* Append a copy of value to an option's values. */
+static int
+config_add_value(struct option_values *ov, const char *value)
+{
+	char	**v;
+
+	v = reallocarray(ov->v, ov->n + 1, sizeof(*v));
+	if (v == NULL)
+		return (-1);
+	ov->v = v;
+	if ((ov->v[ov->n] = strdup(value)) == NULL)
+		return (-1);
+	ov->n++;
+	return (0);
+}
+
+/* Fill an option not given on the command line from its variables. */
+static int
+config_from_env(const struct option_spec *o, struct option_values *ov)
+{
+	const char	*env, *from;
+	char		*copy, *item, *save;
+	int		 rc = 0;
+
+	from = o->env;
+	env = getenv(o->env);
+	if (env == NULL && o->alias != NULL) {
+		from = o->alias;
+		env = getenv(o->alias);
+	}
+	if (env == NULL) {
+		if (o->def != NULL)
+			return (config_add_value(ov, o->def));
+		return (0);
+	}
+	ov->from_env = from;
+	if (o->kind != KIND_LIST)
+		return (config_add_value(ov, env));
+	if ((copy = strdup(env)) == NULL)
+		return (-1);
+	for (item = strtok_r(copy, ",", &save); item != NULL;
+	    item = strtok_r(NULL, ",", &save)) {
+		while (isspace((unsigned char)*item))
+			item++;
+		if (*item != '\0' && (rc = config_add_value(ov, item)) != 0)
+			break;
+	}
+	free(copy);
+	return (rc);
+}
+
+/* Parse an address with an optional /bits into a network. */
+int
+config_cidr_parse(const char *s, struct cidr *c)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	unsigned long	 bits;
+	unsigned int	 max;
+
+	if (strlen(s) >= sizeof(buf))
+		return (-1);
+	snprintf(buf, sizeof(buf), "%s", s);
+	memset(c, 0, sizeof(*c));
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, c->addr) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, buf, c->addr) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+	} else
+		return (-1);
+	c->bits = max;
+	if (slash != NULL) {
+		errno = 0;
+		bits = strtoul(slash, &end, 10);
+		if (*slash == '\0' || *end != '\0' || errno != 0 || bits > max)
+			return (-1);
+		c->bits = (unsigned int)bits;
+	}
+	return (0);
+}
+
+/* Whether a client address lies in a network; IPv4-mapped counts as v4. */
+int
+config_cidr_match(const struct cidr *c, const struct sockaddr *sa)
+{
+	const unsigned char	*a;
+	unsigned int		 full, rest;
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	if (sa->sa_family == AF_INET) {
+		if (c->family != AF_INET)
+			return (0);
+		a = (const unsigned char *)
+		    &((const struct sockaddr_in *)sa)->sin_addr;
+	} else if (sa->sa_family == AF_INET6) {
+		a = (const unsigned char *)
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (c->family == AF_INET) {
+			if (memcmp(a, mapped, sizeof(mapped)) != 0)
+				return (0);
+			a += sizeof(mapped);
+		}
+	} else
+		return (0);
+
+	full = c->bits / 8;
+	rest = c->bits % 8;
+	if (memcmp(a, c->addr, full) != 0)
+		return (0);
+	if (rest != 0 && ((a[full] ^ c->addr[full]) &
+	    (unsigned char)(0xff << (8 - rest))) != 0)
+		return (0);
+	return (1);
+}
+
+/* A user or group given by number or name. */
+static int
+config_id(const char *s, int group, unsigned int *id)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	char		*end;
+	unsigned long	 n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (*s != '\0' && *end == '\0' && errno == 0 && n < 0xffffffffUL) {
+		*id = (unsigned int)n;
+		return (0);
+	}
+	if (group) {
+		if ((gr = getgrnam(s)) == NULL)
+			return (-1);
+		*id = gr->gr_gid;
+	} else {
+		if ((pw = getpwnam(s)) == NULL)
+			return (-1);
+		*id = pw->pw_uid;
+	}
+	return (0);
+}
+
+/* A count that must be at least 1. */
+static int
+config_count(const char *s, long long *out)
+{
+	char		*end;
+	long long	 n;
+
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || n < 1)
+		return (-1);
+	*out = n;
+	return (0);
+}
+
+/* Turn the collected strings of one option into its config field. */
+static int
+config_apply(struct config *cf, enum option_id id, struct option_values *ov)
+{
+	const char	*bad = NULL, *what = NULL;
+	long long	 n;
+	size_t		 i;
+	int		 b;
+
+	if (ov->n == 0)
+		return (0);
+	switch (id) {
+	case OPT_LISTEN:
+		cf->listen = ov->v;
+		cf->nlisten = ov->n;
+		ov->v = NULL;
+		ov->n = 0;
+		return (0);
+	case OPT_SOCKET_PATH:
+		free(cf->socket_path);
+		cf->socket_path = strdup(ov->v[0]);
+		return (cf->socket_path == NULL ? -1 : 0);
+	case OPT_READY_FILE:
+		free(cf->ready_file);
+		cf->ready_file = strdup(ov->v[0]);
+		return (cf->ready_file == NULL ? -1 : 0);
+	case OPT_ALLOW_FROM:
+		cf->allow_from = calloc(ov->n, sizeof(*cf->allow_from));
+		if (cf->allow_from == NULL)
+			return (-1);
+		for (i = 0; i < ov->n; i++) {
+			if (config_cidr_parse(ov->v[i],
+			    &cf->allow_from[i]) != 0) {
+				bad = ov->v[i];
+				what = "an address or network";
+				goto fail;
+			}
+		}
+		cf->nallow_from = ov->n;
+		return (0);
+	case OPT_ALLOW_UID:
+	case OPT_ALLOW_GID:
+		for (i = 0; i < ov->n; i++) {
+			unsigned int	 uid_or_gid;
+
+			if (config_id(ov->v[i], id == OPT_ALLOW_GID,
+			    &uid_or_gid) != 0) {
+				bad = ov->v[i];
+				what = id == OPT_ALLOW_GID ? "a known group" :
+				    "a known user";
+				goto fail;
+			}
+			if (id == OPT_ALLOW_UID) {
+				cf->allow_uid = reallocarray(cf->allow_uid,
+				    cf->nallow_uid + 1, sizeof(uid_t));
+				if (cf->allow_uid == NULL)
+					return (-1);
+				cf->allow_uid[cf->nallow_uid++] = uid_or_gid;
+			} else {
+				cf->allow_gid = reallocarray(cf->allow_gid,
+				    cf->nallow_gid + 1, sizeof(gid_t));
+				if (cf->allow_gid == NULL)
+					return (-1);
+				cf->allow_gid[cf->nallow_gid++] = uid_or_gid;
+			}
+		}
+		return (0);
+	case OPT_LOG_FORMAT:
+		if (strcasecmp(ov->v[0], "text") == 0)
+			cf->log_format = LOG_FORMAT_TEXT;
+		else if (strcasecmp(ov->v[0], "json") == 0)
+			cf->log_format = LOG_FORMAT_JSON;
+		else {
+			what = "text or json";
+			break;
+		}
+		return (0);
+	case OPT_LOG_LEVEL:
+		if (env_log_level(ov->v[0], &cf->log_level) != 0) {
+			what = "a log level (debug, info, notice, warning, "
+			    "err, crit, alert, emerg)";
+			break;
+		}
+		return (0);
+	case OPT_SYSLOG:
+		if (env_bool(ov->v[0], &b) != 0) {
+			what = "a boolean";
+			break;
+		}
+		cf->use_syslog = b;
+		return (0);
+	case OPT_HEAD_MAX:
+	case OPT_URI_MAX:
+		if (env_size(ov->v[0], &n) != 0 || n < 64 ||
+		    n > 16 * 1024 * 1024) {
+			what = "a size from 64 bytes to 16MiB";
+			break;
+		}
+		if (id == OPT_HEAD_MAX)
+			cf->limits.head_max = (size_t)n;
+		else
+			cf->limits.uri_max = (size_t)n;
+		return (0);
+	case OPT_HEADERS_MAX:
+	case OPT_MAX_CLIENTS:
+		if (config_count(ov->v[0], &n) != 0 || n > 1000000) {
+			what = "a count from 1 to 1000000";
+			break;
+		}
+		if (id == OPT_HEADERS_MAX)
+			cf->limits.headers_max = (size_t)n;
+		else
+			cf->max_clients = n;
+		return (0);
+	case OPT_HEAD_TIMEOUT:
+	case OPT_IDLE_TIMEOUT:
+	case OPT_CONNECT_TIMEOUT:
+	case OPT_DRAIN_TIMEOUT:
+		if (env_duration(ov->v[0], &n) != 0 || n == 0) {
+			what = "a duration such as 500ms, 10s, 2m or 1h";
+			break;
+		}
+		if (id == OPT_HEAD_TIMEOUT)
+			cf->head_timeout_ms = n;
+		else if (id == OPT_IDLE_TIMEOUT)
+			cf->idle_timeout_ms = n;
+		else if (id == OPT_CONNECT_TIMEOUT)
+			cf->connect_timeout_ms = n;
+		else
+			cf->drain_timeout_ms = n;
+		return (0);
+	default:
+		return (0);
+	}
+	bad = ov->v[0];
+
+fail:
+	if (ov->from_argv)
+		fprintf(stderr, "dspd: --%s: '%s' is not %s\n",
+		    config_options[id].name, bad, what);
+	else
+		fprintf(stderr, "dspd: %s: '%s' is not %s\n",
+		    ov->from_env != NULL ? ov->from_env : "default", bad, what);
+	return (-2);
+}
+
+/* getenv with the type the policy reader wants. */
+static const char *
+config_getenv(const char *name)
+{
+	return (getenv(name));
+}
+
+/*
+ * Read the command line, then the environment for what it did not say,
+ * then the policy variables; on a bad value print what and where, and
+ * return -1 so that dspd exits with status 1.
+ */
+int
+config_load(struct config *cf, int argc, char **argv)
+{
+	struct option			 longopts[OPT_COUNT + 3];
+	struct option_values		 vals[OPT_COUNT];
+	char				 err[512];
+	const char			*env;
+	int				 ch, i, rc = -1;
+
+	memset(cf, 0, sizeof(*cf));
+	memset(vals, 0, sizeof(vals));
+	for (i = 0; i < OPT_COUNT; i++) {
+		longopts[i].name = config_options[i].name;
+		longopts[i].has_arg = config_options[i].kind == KIND_SWITCH ?
+		    no_argument : required_argument;
+		longopts[i].flag = NULL;
+		longopts[i].val = 256 + i;
+	}
+	longopts[OPT_COUNT] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[OPT_COUNT + 1] =
+	    (struct option){ "version", no_argument, NULL, 'V' };
+	longopts[OPT_COUNT + 2] = (struct option){ NULL, 0, NULL, 0 };
+
+	while ((ch = getopt_long(argc, argv, "l:hV", longopts, NULL)) != -1) {
+		if (ch == 'l')
+			ch = 256 + OPT_LISTEN;
+		switch (ch) {
+		case 'h':
+			config_usage(stdout);
+			exit(0);
+		case 'V':
+			printf("dspd %s\n", DSPD_VERSION);
+			exit(0);
+		case '?':
+			config_usage(stderr);
+			goto out;
+		default:
+			i = ch - 256;
+			vals[i].from_argv = 1;
+			if (config_options[i].kind != KIND_LIST &&
+			    vals[i].n > 0)
+				free(vals[i].v[--vals[i].n]); /* last wins */
+			if (config_add_value(&vals[i],
+			    config_options[i].kind == KIND_SWITCH ? "1" :
+			    optarg) != 0)
+				goto nomem;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "dspd: unexpected argument '%s'\n",
+		    argv[optind]);
+		goto out;
+	}
+
+	cf->limits.head_max = 64 * 1024;
+	cf->limits.headers_max = 100;
+	cf->limits.uri_max = 16 * 1024;
+	for (i = 0; i < OPT_COUNT; i++) {
+		if (vals[i].n == 0 &&
+		    config_from_env(&config_options[i], &vals[i]) != 0)
+			goto nomem;
+		switch (config_apply(cf, i, &vals[i])) {
+		case 0:
+			break;
+		case -2:
+			goto out;
+		default:
+			goto nomem;
+		}
+	}
+
+	if (env_policy(&cf->policy, config_getenv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dspd: %s\n", err);
+		goto out;
+	}
+	if ((env = getenv("DISABLE_IPV6")) != NULL)
+		env_bool(env, &cf->disable_ipv6);	/* checked just above */
+	rc = 0;
+	goto out;
+
+nomem:
+	fprintf(stderr, "dspd: out of memory\n");
+out:
+	for (i = 0; i < OPT_COUNT; i++) {
+		size_t	 j;
+
+		for (j = 0; j < vals[i].n; j++)
+			free(vals[i].v[j]);
+		free(vals[i].v);
+	}
+	return (rc);
+}
+
+void
+config_free(struct config *cf)
+{
+	size_t	 i;
+
+	for (i = 0; i < cf->nlisten; i++)
+		free(cf->listen[i]);
+	free(cf->listen);
+	free(cf->socket_path);
+	free(cf->ready_file);
+	free(cf->allow_from);
+	free(cf->allow_uid);
+	free(cf->allow_gid);
+}

@@ -1,0 +1,125 @@
+/*
+ * dspd: the filtering proxy for the Docker Engine API.  This file starts
+ * it: configuration, descriptor limit, listeners, signals, the loop, and
+ * the drain that SIGTERM begins.
+ */
+
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dspd.h"
+
+struct daemon	 dspd;
+
+/* Raise the soft descriptor limit to the hard one: each client needs two. */
+static void
+dspd_raise_nofile(void)
+{
+	struct rlimit	 rl;
+	rlim_t		 was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit");
+		return;
+	}
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			log_warn("setrlimit");
+			return;
+		}
+	}
+	log_info("descriptor limit %llu (was %llu)",
+	    (unsigned long long)rl.rlim_cur, (unsigned long long)was);
+}
+
+/* The drain time is over: whatever is left is closed. */
+static void
+dspd_drain_timeout_cb(evutil_socket_t fd, short events, void *arg)
+{
+	log_info("drain time over, closing %zu connections", dspd.nsessions);
+	session_close_all();
+	event_base_loopexit(dspd.base, NULL);
+}
+
+/*
+ * SIGTERM or SIGINT: stop accepting, close idle connections and streams
+ * at once, and give finite exchanges the drain time to end.
+ */
+static void
+dspd_signal_cb(evutil_socket_t sig, short events, void *arg)
+{
+	struct timeval	 tv;
+
+	if (dspd.draining) {
+		log_info("second signal, closing now");
+		session_close_all();
+		event_base_loopexit(dspd.base, NULL);
+		return;
+	}
+	log_info("signal %d, draining", (int)sig);
+	dspd.draining = 1;
+	listener_close_all();
+	session_drain_all();
+	if (dspd.nsessions == 0) {
+		event_base_loopexit(dspd.base, NULL);
+		return;
+	}
+	tv.tv_sec = dspd.config->drain_timeout_ms / 1000;
+	tv.tv_usec = (dspd.config->drain_timeout_ms % 1000) * 1000;
+	dspd.drain_timer = evtimer_new(dspd.base, dspd_drain_timeout_cb, NULL);
+	if (dspd.drain_timer == NULL || evtimer_add(dspd.drain_timer, &tv))
+		event_base_loopexit(dspd.base, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config	 cf;
+	struct event	*ev_term, *ev_int;
+
+	if (config_load(&cf, argc, argv) != 0)
+		return (1);
+	log_init(cf.log_format, cf.use_syslog, cf.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	dspd_raise_nofile();
+
+	memset(&dspd, 0, sizeof(dspd));
+	dspd.config = &cf;
+	TAILQ_INIT(&dspd.sessions);
+	if ((dspd.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if (listener_open_all(dspd.base, &cf) != 0)
+		return (1);
+	ev_term = evsignal_new(dspd.base, SIGTERM, dspd_signal_cb, NULL);
+	ev_int = evsignal_new(dspd.base, SIGINT, dspd_signal_cb, NULL);
+	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) ||
+	    evsignal_add(ev_int, NULL))
+		fatalx("cannot watch signals");
+	log_info("dspd %s forwarding to %s, policy revision %u", DSPD_VERSION,
+	    cf.socket_path, cf.policy.revision);
+	if (cf.ready_file != NULL && listener_write_ready(cf.ready_file) != 0)
+		fatal("ready file %s", cf.ready_file);
+
+	event_base_dispatch(dspd.base);
+
+	session_close_all();
+	listener_close_all();
+	if (dspd.drain_timer != NULL)
+		event_free(dspd.drain_timer);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_base_free(dspd.base);
+	if (cf.ready_file != NULL)
+		unlink(cf.ready_file);
+	config_free(&cf);
+	log_info("exiting");
+	return (0);
+}
