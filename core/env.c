@@ -144,7 +144,7 @@ env_scaled(const char *value, const struct env_unit *units, size_t n,
 
 /*
  * A boolean as the images' users write them: 0 and 1, true and false, yes
- * and no, on and off in any case, or any integer, true when not zero.
+ * and no in any case, or any integer, true when not zero.
  */
 int
 env_bool(const char *value, int *out)
@@ -154,8 +154,7 @@ env_bool(const char *value, int *out)
 		int		 truth;
 	} words[] = {
 		{ "true", 1 }, { "false", 0 },
-		{ "yes", 1 }, { "no", 0 },
-		{ "on", 1 }, { "off", 0 }
+		{ "yes", 1 }, { "no", 0 }
 	};
 	const char	*s;
 	size_t		 i;

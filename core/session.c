@@ -364,10 +364,14 @@ session_free(struct session *s, enum close_reason reason)
 		event_base_loopexit(dspd.base, NULL);
 }
 
-/* Close a session once what it has to say to the client is written. */
+/*
+ * Close a session once what it has to say to the client is written; the
+ * exchange in flight is logged now, with how it ended.
+ */
 static void
-session_close_when_written(struct session *s)
+session_close_when_written(struct session *s, enum close_reason reason)
 {
+	session_exchange_log(s, reason);
 	s->state = SESSION_CLOSING;
 	bufferevent_disable(s->client_bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(s->client_bev)) == 0) {
@@ -751,7 +755,7 @@ session_exchange_done(struct session *s)
 
 	session_exchange_log(s, CLOSE_COMPLETE);
 	if (!keep) {
-		session_close_when_written(s);
+		session_close_when_written(s, CLOSE_COMPLETE);
 		return;
 	}
 	session_await_head(s);
@@ -802,15 +806,20 @@ session_upstream_closed(struct session *s, int err)
 static void
 session_response_eof(struct session *s)
 {
-	char	 msg[256];
-	int	 err = s->up_error;
+	char		 msg[256];
+	int		 err = s->up_error;
+	llhttp_errno_t	 finish;
 
-	if (err == 0 && s->ex.response_started &&
-	    llhttp_finish(&s->res_parser) == HPE_OK && s->ex.response_done) {
-		upstream_close(s);
-		s->ex.keep_alive = 0;
-		session_exchange_done(s);
-		return;
+	if (err == 0 && s->ex.response_started) {
+		/* The parser pauses at a message's end: that is success. */
+		finish = llhttp_finish(&s->res_parser);
+		if ((finish == HPE_OK || finish == HPE_PAUSED) &&
+		    s->ex.response_done) {
+			upstream_close(s);
+			s->ex.keep_alive = 0;
+			session_exchange_done(s);
+			return;
+		}
 	}
 	upstream_close(s);
 	if (!s->ex.response_started) {
@@ -823,7 +832,8 @@ session_response_eof(struct session *s)
 		session_exchange_done(s);
 		return;
 	}
-	session_free(s, CLOSE_ENGINE);
+	/* Cut short: the client still gets what came before the end. */
+	session_close_when_written(s, CLOSE_ENGINE);
 }
 
 /*

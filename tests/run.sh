@@ -1,0 +1,197 @@
+#!/bin/sh
+#
+# Every test of dsp, as root on Debian 12: install what is needed, build
+# with the full warning set, run the unit suite, make distcheck, and the
+# system suite against a real Docker engine.  The last line printed is
+# "N passed, N failed" over all suites; the exit status is 1 when anything
+# failed.
+#
+# DSP_SKIP_DEPS=1	do not run contrib/install-deps.sh
+# DSP_SKIP_DISTCHECK=1	do not run make distcheck
+# DSP_PYTEST_ARGS	more arguments for pytest (e.g. "-x -k events")
+# DSP_UNIT_TIMEOUT, DSP_DISTCHECK_TIMEOUT, DSP_SYSTEM_TIMEOUT
+#			caps in seconds (900, 1200, 2700)
+
+set -u
+
+prog=run.sh
+
+# Wall-clock caps, in seconds, so that a hung test ends as a failure that
+# the totals show rather than as a run that never finishes.  The signal
+# goes to the command alone (Ctrl-C must still reach it): make passes
+# SIGTERM on to its jobs, and pytest stops cleanly on SIGINT.
+UNIT_TIMEOUT=${DSP_UNIT_TIMEOUT:-900}
+DISTCHECK_TIMEOUT=${DSP_DISTCHECK_TIMEOUT:-1200}
+SYSTEM_TIMEOUT=${DSP_SYSTEM_TIMEOUT:-2700}
+
+CONFIGURE_ARGS="--enable-debug --enable-werror"
+
+passed=0
+failed=0
+report=
+
+say()
+{
+	echo "$prog: $*"
+}
+
+# Add one suite's counts to the totals and to the report printed at the end.
+tally()
+{
+	passed=$((passed + $2))
+	failed=$((failed + $3))
+	report="$report
+  $1: $2 passed, $3 failed ($4 s)"
+	say "$1: $2 passed, $3 failed ($4 s)"
+}
+
+# Print the report and the totals line, last, and exit accordingly.
+finish()
+{
+	echo
+	echo "summary:$report"
+	echo "$passed passed, $failed failed"
+	if [ "$failed" -ne 0 ]; then
+		exit 1
+	fi
+	exit 0
+}
+
+# The sum of the numbers in "[  $2  ] N test(s)" lines of cmocka output in
+# file $1; a binary running several groups prints one line per group.
+cmocka_count()
+{
+	sed -n "s/^\[  $2 *\] \([0-9][0-9]*\) test.*/\1/p" "$1" |
+	    awk '{ n += $1 } END { print n + 0 }'
+}
+
+# The number before word $2 in pytest's summary line $1 ("3 passed, ...").
+pytest_count()
+{
+	echo "$1" | tr ',' '\n' |
+	    sed -n "s/^ *=* *\([0-9][0-9]*\) $2 *.*/\1/p" | head -n 1 |
+	    awk '{ print $1 + 0 }'
+}
+
+now()
+{
+	date +%s
+}
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+# Dependencies and build: without them nothing else can run.
+if [ "${DSP_SKIP_DEPS:-0}" != 1 ]; then
+	if ! sh contrib/install-deps.sh; then
+		tally "dependencies" 0 1 0
+		finish
+	fi
+fi
+
+t0=$(now)
+# A tree configured otherwise (by the quick start, say) would keep its
+# objects, since make does not track flags: start it afresh.
+if [ -f config.status ] &&
+    ! ./config.status --config 2>/dev/null |
+    grep -q -- "--enable-debug.*--enable-werror"; then
+	say "the tree was configured otherwise: make distclean"
+	make -s distclean >/dev/null 2>&1 || true
+fi
+# shellcheck disable=SC2086 # one word per argument
+if ! ./autogen.sh || ! ./configure --quiet $CONFIGURE_ARGS ||
+    ! make -j2; then
+	tally "build" 0 1 $(($(now) - t0))
+	finish
+fi
+say "build: done ($(($(now) - t0)) s)"
+
+# The unit suite: the tests automake knows, each leaving a .log and .trs.
+t0=$(now)
+# shellcheck disable=SC2016 # $(TESTS) is make's, not the shell's
+tests=$(printf 'print-tests:\n\t@echo $(TESTS)\n' |
+    make -s -f Makefile -f - print-tests)
+for t in $tests; do
+	rm -f "$t.log" "$t.trs"
+done
+unset CMOCKA_MESSAGE_OUTPUT CMOCKA_TEST_ABORT
+timeout --foreground -k 30 "$UNIT_TIMEOUT" make -j2 check
+unit_status=$?
+up=0
+uf=0
+for t in $tests; do
+	log=$t.log
+	result=$(sed -n 's/^:test-result: *//p' "$t.trs" 2>/dev/null |
+	    head -n 1)
+	p=0
+	f=0
+	if [ -f "$log" ] && grep -q '^\[==========\]' "$log"; then
+		p=$(cmocka_count "$log" PASSED)
+		f=$(cmocka_count "$log" FAILED)
+	elif [ "$result" = PASS ]; then
+		p=1
+	fi
+	# A crash after some cases, or a test that never ran, still fails.
+	case $result in
+	PASS|SKIP|XFAIL)	;;
+	*)			[ "$f" -eq 0 ] && f=1 ;;
+	esac
+	if [ "$f" -ne 0 ] && [ -f "$log" ]; then
+		echo "---- $log (last 60 lines)"
+		tail -n 60 "$log"
+		echo "----"
+	fi
+	up=$((up + p))
+	uf=$((uf + f))
+done
+if [ -z "$tests" ]; then
+	say "unit: make knows no tests (is cmocka installed?)"
+	uf=1
+elif [ "$unit_status" -ne 0 ] && [ "$uf" -eq 0 ]; then
+	say "unit: make check failed (status $unit_status)"
+	uf=1
+fi
+tally "unit (make check)" "$up" "$uf" $(($(now) - t0))
+
+# make distcheck builds, tests and installs a copy of the tarball: one test.
+if [ "${DSP_SKIP_DISTCHECK:-0}" != 1 ]; then
+	t0=$(now)
+	if timeout --foreground -k 30 "$DISTCHECK_TIMEOUT" make -j2 distcheck; then
+		tally "distcheck" 1 0 $(($(now) - t0))
+	else
+		tally "distcheck" 0 1 $(($(now) - t0))
+	fi
+fi
+
+# The system suite against a real engine.  Debian's python3 has pytest,
+# whatever python3 comes first on PATH; no bytecode or cache is left in the
+# tree, which make dist would otherwise pack.
+t0=$(now)
+out=$(mktemp)
+{
+	# shellcheck disable=SC2086 # DSP_PYTEST_ARGS is a list of words
+	DSPD_BIN="$top/core/dspd" PYTHONDONTWRITEBYTECODE=1 \
+	    timeout --foreground -s INT -k 60 "$SYSTEM_TIMEOUT" \
+	    /usr/bin/python3 -m pytest -v --color=no -p no:cacheprovider \
+	    ${DSP_PYTEST_ARGS:-} tests/system </dev/null 2>&1
+	echo "$?" >"$out.status"
+} | tee "$out"
+sys_status=$(cat "$out.status" 2>/dev/null || echo 1)
+line=$(grep -E '^=+ .* in [0-9.]+s.* =+$' "$out" | tail -n 1)
+rm -f "$out" "$out.status"
+sp=$(pytest_count "$line" passed)
+sf=$(pytest_count "$line" failed)
+se=$(pytest_count "$line" error)
+sf=$((sf + se))
+case $sys_status in
+0)	;;
+5)	say "system: pytest collected no test" ;;
+*)	if [ "$sf" -eq 0 ]; then
+		say "system: pytest ended with status $sys_status"
+		sf=1
+	fi
+	;;
+esac
+tally "system (pytest)" "$sp" "$sf" $(($(now) - t0))
+
+finish
