@@ -39,6 +39,7 @@ enum option_id {
 	OPT_CONNECT_TIMEOUT,
 	OPT_MAX_CLIENTS,
 	OPT_DRAIN_TIMEOUT,
+	OPT_BODY_MAX,
 	OPT_COUNT,
 	OPT_HELP = 'h',
 	OPT_VERSION = 'V'
@@ -100,6 +101,8 @@ static const struct option_spec config_options[OPT_COUNT] = {
 	[OPT_DRAIN_TIMEOUT] = { "drain-timeout", KIND_VALUE,
 	    "DSP_DRAIN_TIMEOUT", NULL, "5s", "DUR",
 	    "time given to finite exchanges at SIGTERM" },
+	[OPT_BODY_MAX] = { "body-max", KIND_VALUE, "DSP_BODY_MAX", NULL,
+	    "1MiB", "SIZE", "largest create-class body, held and checked" },
 };
 
 /* The values given for one option, from argv or the environment. */
@@ -408,6 +411,14 @@ config_apply(struct config *cf, enum option_id id, struct option_values *ov)
 			cf->limits.head_max = (size_t)n;
 		else
 			cf->limits.uri_max = (size_t)n;
+		return (0);
+	case OPT_BODY_MAX:
+		if (env_size(ov->v[0], &n) != 0 || n < 1024 ||
+		    n > 64 * 1024 * 1024) {
+			what = "a size from 1KiB to 64MiB";
+			break;
+		}
+		cf->body_max = (size_t)n;
 		return (0);
 	case OPT_HEADERS_MAX:
 	case OPT_MAX_CLIENTS:

@@ -189,6 +189,9 @@ void		 http_scan_init(struct head_scan *);
 enum head_result http_scan_head(struct head_scan *, const char *, size_t,
 		     const struct head_limits *, size_t *, const char **);
 char		*http_json_message(const char *, size_t *);
+int		 http_head_value(const char *, size_t, const char *, char *,
+		     size_t);
+char		*http_head_with_length(const char *, size_t, size_t, size_t *);
 const char	*http_reason(int);
 size_t		 http_escape(char *, size_t, const char *, size_t);
 
@@ -253,6 +256,7 @@ struct config {
 	long long		 idle_timeout_ms;
 	long long		 connect_timeout_ms;
 	long long		 drain_timeout_ms;
+	size_t			 body_max;	/* bytes of a held body */
 	long long		 max_clients;
 	int			 disable_ipv6;
 	struct policy		 policy;
@@ -338,6 +342,7 @@ struct exchange {
 enum session_state {
 	SESSION_HEAD,		/* waiting for or reading a request head */
 	SESSION_CONNECT,	/* head checked, connecting to the engine */
+	SESSION_HOLD,		/* reading a body to check before sending */
 	SESSION_RELAY,		/* request body and response in flight */
 	SESSION_SPLICE,		/* 101 seen: two-way byte relay */
 	SESSION_LINGER,		/* refused with a body: discarding input */
@@ -362,6 +367,8 @@ struct session {
 	struct head_scan	 scan;
 	int			 head_started;
 	struct exchange		 ex;
+	struct evbuffer		*body;		/* held whole, de-chunked */
+	int			 body_over;	/* held body passed --body-max */
 	int			 in_exchange;
 	int			 client_eof;
 	int			 up_eof;

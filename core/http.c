@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -117,6 +118,107 @@ http_scan_head(struct head_scan *scan, const char *buf, size_t len,
 	}
 	scan->pos = pos;
 	return (HEAD_INCOMPLETE);
+}
+
+/*
+ * Whether a header line of a scanned head (CRLF line ends, no folding)
+ * has the given field name, compared without case; sets *value past the
+ * colon and leading blanks.
+ */
+static int
+http_line_is(const char *line, size_t len, const char *name,
+    const char **value, size_t *vlen)
+{
+	size_t	 n = strlen(name);
+
+	if (len <= n || line[n] != ':' || strncasecmp(line, name, n) != 0)
+		return (0);
+	*value = line + n + 1;
+	*vlen = len - n - 1;
+	while (*vlen > 0 && (**value == ' ' || **value == '\t')) {
+		(*value)++;
+		(*vlen)--;
+	}
+	while (*vlen > 0 && ((*value)[*vlen - 1] == ' ' ||
+	    (*value)[*vlen - 1] == '\t'))
+		(*vlen)--;
+	return (1);
+}
+
+/*
+ * Copy the value of the first header called name out of a scanned head;
+ * returns 0, or -1 when there is no such header or it does not fit.
+ */
+int
+http_head_value(const char *head, size_t len, const char *name, char *buf,
+    size_t size)
+{
+	const char	*line, *end, *value;
+	size_t		 vlen;
+
+	line = memchr(head, '\n', len);	/* skip the request line */
+	while (line != NULL && (size_t)(++line - head) < len) {
+		end = memchr(line, '\r', len - (size_t)(line - head));
+		if (end == NULL || end == line)
+			break;
+		if (http_line_is(line, (size_t)(end - line), name, &value,
+		    &vlen)) {
+			if (vlen >= size)
+				return (-1);
+			memcpy(buf, value, vlen);
+			buf[vlen] = '\0';
+			return (0);
+		}
+		line = end + 1;
+	}
+	return (-1);
+}
+
+/*
+ * The head of a request whose body dspd held whole and forwards as it
+ * checked it: the framing the client chose (Content-Length,
+ * Transfer-Encoding) and any Expect are dropped, and one Content-Length
+ * of the held body is added.  Returns an allocated head.
+ */
+char *
+http_head_with_length(const char *head, size_t len, size_t body_len,
+    size_t *out_len)
+{
+	static const char *const dropped[] = {
+		"content-length", "transfer-encoding", "expect"
+	};
+	const char	*line, *end, *value;
+	char		*out;
+	size_t		 o, i, vlen, n;
+	int		 drop;
+
+	/* The head ends with its blank line; room for one more header. */
+	if (len < 4 || (out = malloc(len + 48)) == NULL)
+		return (NULL);
+	line = head;
+	o = 0;
+	while ((size_t)(line - head) < len) {
+		end = memchr(line, '\n', len - (size_t)(line - head));
+		if (end == NULL)
+			break;
+		n = (size_t)(end + 1 - line);
+		if (n == 2)
+			break;		/* the blank line */
+		drop = 0;
+		for (i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++)
+			if (line != head && http_line_is(line, n - 2,
+			    dropped[i], &value, &vlen))
+				drop = 1;
+		if (!drop) {
+			memcpy(out + o, line, n);
+			o += n;
+		}
+		line = end + 1;
+	}
+	o += (size_t)snprintf(out + o, 48, "Content-Length: %zu\r\n\r\n",
+	    body_len);
+	*out_len = o;
+	return (out);
 }
 
 /*

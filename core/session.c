@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "dspd.h"
@@ -36,6 +37,9 @@ static void	session_relay_response(struct session *);
 static void	session_exchange_done(struct session *);
 static void	session_splice(struct session *);
 static void	session_response_eof(struct session *);
+static void	session_hold(struct session *);
+static void	session_hold_body(struct session *);
+static void	session_refuse_body(struct session *, int, const char *);
 
 const char *
 session_close_reason_name(enum close_reason reason)
@@ -62,6 +66,21 @@ session_on_url(llhttp_t *p, const char *at, size_t len)
 	t[have + len] = '\0';
 	s->ex.target = t;
 	return (0);
+}
+
+/* Keep a held body's decoded bytes, up to the cap. */
+static int
+session_on_body(llhttp_t *p, const char *at, size_t len)
+{
+	struct session	*s = p->data;
+
+	if (s->body == NULL)
+		return (0);	/* streamed: the raw bytes are moved as they are */
+	if (evbuffer_get_length(s->body) + len > dspd.config->body_max) {
+		s->body_over = 1;
+		return (-1);
+	}
+	return (evbuffer_add(s->body, at, len) == 0 ? 0 : -1);
 }
 
 /* A request ends here: stop so that pipelined bytes stay unread. */
@@ -109,6 +128,7 @@ session_init_settings(void)
 		return;
 	llhttp_settings_init(&request_settings);
 	request_settings.on_url = session_on_url;
+	request_settings.on_body = session_on_body;
 	request_settings.on_message_complete = session_on_request_complete;
 	llhttp_settings_init(&response_settings);
 	response_settings.on_headers_complete = session_on_response_headers;
@@ -140,6 +160,11 @@ session_exchange_clear(struct session *s)
 	canon_clear(&s->ex.canon);
 	memset(&s->ex, 0, sizeof(s->ex));
 	s->in_exchange = 0;
+	if (s->body != NULL) {
+		evbuffer_free(s->body);
+		s->body = NULL;
+	}
+	s->body_over = 0;
 }
 
 /* Log the exchange in flight, if any, with how it ended. */
@@ -357,6 +382,8 @@ session_free(struct session *s, enum close_reason reason)
 		bufferevent_free(s->client_bev);
 	event_free(s->timer);
 	free(s->head);
+	if (s->body != NULL)
+		evbuffer_free(s->body);
 	TAILQ_REMOVE(&dspd.sessions, s, entry);
 	dspd.nsessions--;
 	free(s);
@@ -493,12 +520,8 @@ session_decide(struct session *s, size_t head_len)
 		memcpy(why, "dsp: ", 5);
 		policy_explain(&cf->policy, s->ex.endpoint, s->ex.method,
 		    s->ex.canon.path, why + 5, sizeof(why) - 5);
-		if (has_body || !s->ex.keep_alive) {
-			session_reply(s, 403, why, 1);
-			bufferevent_disable(s->client_bev, EV_READ);
-			if (has_body)
-				s->state = SESSION_LINGER;
-			session_timer(s, cf->idle_timeout_ms);
+		if (has_body) {
+			session_refuse_body(s, 403, why);
 			return;
 		}
 		session_reply(s, 403, why, 0);
@@ -506,6 +529,100 @@ session_decide(struct session *s, size_t head_len)
 		return;
 	}
 
+	if (s->ex.endpoint->flags & ENDPOINT_BODY_GUARD) {
+		session_hold(s);
+		return;
+	}
+	s->state = SESSION_RELAY;
+	session_forward(s);
+}
+
+/*
+ * Refuse a request whose body is still coming: the reply says why and
+ * the connection closes after a lingering read of what the client sends.
+ */
+static void
+session_refuse_body(struct session *s, int status, const char *message)
+{
+	session_reply(s, status, message, 1);
+	bufferevent_disable(s->client_bev, EV_READ);
+	s->state = SESSION_LINGER;
+	session_timer(s, dspd.config->idle_timeout_ms);
+}
+
+/*
+ * A create-class request: its body is read whole (de-chunked, capped)
+ * before anything goes to the engine, so that what is checked is what
+ * is sent.
+ */
+static void
+session_hold(struct session *s)
+{
+	char	 expect[32], msg[160];
+
+	if ((s->body = evbuffer_new()) == NULL) {
+		session_free(s, CLOSE_ERROR);
+		return;
+	}
+	s->state = SESSION_HOLD;
+	if (!s->ex.request_done && (s->req_parser.flags & F_CONTENT_LENGTH) &&
+	    s->req_parser.content_length > dspd.config->body_max) {
+		snprintf(msg, sizeof(msg), "dsp: the request body is larger "
+		    "than %zu bytes (--body-max)", dspd.config->body_max);
+		session_refuse_body(s, 413, msg);
+		return;
+	}
+	/* The client waits for a go-ahead that the engine will not give. */
+	if (!s->ex.request_done && http_head_value(s->head, s->head_len,
+	    "expect", expect, sizeof(expect)) == 0 &&
+	    strcasecmp(expect, "100-continue") == 0)
+		evbuffer_add_printf(bufferevent_get_output(s->client_bev),
+		    "HTTP/1.1 100 Continue\r\n\r\n");
+	session_timer(s, dspd.config->head_timeout_ms);
+	session_hold_body(s);
+}
+
+/* Take in more of a held body; forward it once it is whole. */
+static void
+session_hold_body(struct session *s)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->client_bev);
+	struct evbuffer_iovec	 v[8];
+	llhttp_errno_t		 err = HPE_OK;
+	char			 msg[160];
+	size_t			 used, total = 0;
+	int			 n, i;
+
+	n = evbuffer_peek(in, -1, NULL, v, 8);
+	if (n > 8)
+		n = 8;
+	for (i = 0; i < n && !s->ex.request_done; i++) {
+		used = v[i].iov_len;
+		err = llhttp_execute(&s->req_parser, v[i].iov_base, used);
+		if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE)
+			used = (size_t)(llhttp_get_error_pos(&s->req_parser) -
+			    (const char *)v[i].iov_base);
+		else if (err != HPE_OK)
+			break;
+		total += used;
+	}
+	evbuffer_drain(in, total);
+	s->ex.bytes_in += total;
+	if (s->body_over) {
+		snprintf(msg, sizeof(msg), "dsp: the request body is larger "
+		    "than %zu bytes (--body-max)", dspd.config->body_max);
+		session_refuse_body(s, 413, msg);
+		return;
+	}
+	if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
+		snprintf(msg, sizeof(msg), "dsp: malformed request body: %s",
+		    llhttp_get_error_reason(&s->req_parser));
+		session_refuse_body(s, 400, msg);
+		return;
+	}
+	if (!s->ex.request_done)
+		return;
+	session_timer(s, -1);
 	s->state = SESSION_RELAY;
 	session_forward(s);
 }
@@ -643,13 +760,27 @@ void
 session_upstream_connected(struct session *s)
 {
 	struct evbuffer	*up = bufferevent_get_output(s->up_bev);
+	char		*head;
+	size_t		 len;
 
 	session_timer(s, -1);
 	s->state = SESSION_RELAY;
 	llhttp_init(&s->res_parser, HTTP_RESPONSE, &response_settings);
 	s->res_parser.data = s;
-	evbuffer_add(up, s->head, s->head_len);
-	session_relay_request(s);
+	if (s->body == NULL) {
+		evbuffer_add(up, s->head, s->head_len);
+		session_relay_request(s);
+		return;
+	}
+	head = http_head_with_length(s->head, s->head_len,
+	    evbuffer_get_length(s->body), &len);
+	if (head == NULL) {
+		session_free(s, CLOSE_ERROR);
+		return;
+	}
+	evbuffer_add(up, head, len);
+	free(head);
+	evbuffer_add_buffer(up, s->body);
 }
 
 /* The engine's buffer drained: more of the request body may go. */
@@ -890,6 +1021,9 @@ session_client_read_cb(struct bufferevent *bev, void *arg)
 	case SESSION_HEAD:
 		session_read_head(s);
 		break;
+	case SESSION_HOLD:
+		session_hold_body(s);
+		break;
 	case SESSION_RELAY:
 		session_relay_request(s);
 		break;
@@ -993,6 +1127,12 @@ session_timer_cb(evutil_socket_t fd, short events, void *arg)
 		    s->client, dspd.config->head_timeout_ms);
 		session_refuse(s, 408, "dsp: the request head did not arrive "
 		    "in time");
+		return;
+	case SESSION_HOLD:
+		log_info("client %s: no whole request body within %lld ms",
+		    s->client, dspd.config->head_timeout_ms);
+		session_refuse_body(s, 408, "dsp: the request body did not "
+		    "arrive in time");
 		return;
 	case SESSION_CONNECT:
 		snprintf(msg, sizeof(msg), "dsp: the Docker engine at %s did "
