@@ -221,6 +221,8 @@ size_t		 http_escape(char *, size_t, const char *, size_t);
 #define LINGER_MAX_BYTES	(256 * 1024 * 1024)
 /* Milliseconds a denied request's body is read and thrown away, at most. */
 #define LINGER_MAX_MSEC		2000
+/* Connections refused with a reply at once; past it they are just closed. */
+#define TURNED_AWAY_MAX		64
 /* Milliseconds between tries to accept again after running out of fds. */
 #define ACCEPT_RETRY_MSEC	500
 
@@ -370,6 +372,7 @@ struct session {
 	struct evbuffer		*body;		/* held whole, de-chunked */
 	int			 body_over;	/* held body passed --body-max */
 	int			 in_exchange;
+	int			 turned_away;	/* over the cap or not admitted */
 	int			 client_eof;
 	int			 up_eof;
 	int			 up_error;	/* errno of the engine's end */
@@ -383,7 +386,8 @@ struct daemon {
 	struct event_base	*base;
 	struct config		*config;
 	struct sessions		 sessions;
-	size_t			 nsessions;
+	size_t			 nsessions;	/* all, turned away too */
+	size_t			 nturned;	/* refused, saying why */
 	uint64_t		 next_id;
 	int			 draining;
 	struct event		*drain_timer;

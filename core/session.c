@@ -291,59 +291,38 @@ session_admit(struct session *s, int fd, struct sockaddr *sa)
 	return (-1);
 }
 
-/*
- * Refuse a connection before a session exists for it: over the client
- * cap, or not admitted.  The reply is small enough for one send.
- */
-static void
-session_turn_away(int fd, int status, const char *message)
-{
-	char	 buf[512], *body;
-	size_t	 len = 0;
-	int	 n;
-
-	if ((body = http_json_message(message, &len)) != NULL) {
-		n = snprintf(buf, sizeof(buf), "HTTP/1.1 %d %s\r\n"
-		    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		    "Connection: close\r\n\r\n%s", status,
-		    http_reason(status), len, body);
-		free(body);
-		if (n > 0 && (size_t)n < sizeof(buf))
-			(void)send(fd, buf, (size_t)n, MSG_NOSIGNAL);
-	}
-	close(fd);
-}
-
 /* A new client connection from a listener. */
 void
 session_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen)
 {
 	struct session	*s;
+	int		 refuse = 0;
 
 	if (dspd.draining) {
 		close(fd);
 		return;
 	}
-	if (dspd.nsessions >= (size_t)dspd.config->max_clients) {
+	if (dspd.nsessions - dspd.nturned >= (size_t)dspd.config->max_clients) {
+		/* Answering costs a little; past a point, just close. */
+		if (dspd.nturned >= TURNED_AWAY_MAX) {
+			close(fd);
+			return;
+		}
 		log_warnx("client cap of %lld reached, refusing a connection",
 		    dspd.config->max_clients);
-		session_turn_away(fd, 503, "dsp: too many client connections, "
-		    "try again later");
-		return;
+		refuse = 503;
 	}
 	session_init_settings();
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		close(fd);
 		return;
 	}
-	if (session_admit(s, fd, sa) != 0) {
+	if (refuse == 0 && session_admit(s, fd, sa) != 0) {
 		log_warnx("client %s not admitted by %s", s->client,
 		    sa->sa_family == AF_UNIX ? "--allow-uid/--allow-gid" :
 		    "--allow-from");
-		session_turn_away(fd, 403, "dsp: this client is not admitted");
-		free(s);
-		return;
+		refuse = 403;
 	}
 	evutil_make_socket_nonblocking(fd);
 	s->client_bev = bufferevent_socket_new(dspd.base, fd,
@@ -368,6 +347,21 @@ session_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa,
 	    RELAY_HIGH_WATER / 2, 0);
 	TAILQ_INSERT_TAIL(&dspd.sessions, s, entry);
 	dspd.nsessions++;
+	if (refuse != 0) {
+		/*
+		 * Said and then closed with a lingering read, so that the
+		 * request the client is sending does not turn the answer
+		 * into a reset.
+		 */
+		s->turned_away = 1;
+		dspd.nturned++;
+		s->in_exchange = 1;
+		gettimeofday(&s->ex.start, NULL);
+		session_refuse_body(s, refuse, refuse == 503 ?
+		    "dsp: too many client connections, try again later" :
+		    "dsp: this client is not admitted");
+		return;
+	}
 	log_debug("client %s connected on %s", s->client, l->name);
 	session_await_head(s);
 }
@@ -386,6 +380,8 @@ session_free(struct session *s, enum close_reason reason)
 		evbuffer_free(s->body);
 	TAILQ_REMOVE(&dspd.sessions, s, entry);
 	dspd.nsessions--;
+	if (s->turned_away)
+		dspd.nturned--;
 	free(s);
 	if (dspd.draining && dspd.nsessions == 0)
 		event_base_loopexit(dspd.base, NULL);
