@@ -63,7 +63,9 @@ class RawConn:
 		else:
 			self.sock = socket.create_connection((host, port),
 			    timeout=timeout)
-		self.buf = b""
+		# A bytearray: taking from its front is cheap, so a body of
+		# many small chunks is read in linear time.
+		self.buf = bytearray()
 		self.eof = False
 
 	def __enter__(self):
@@ -107,7 +109,9 @@ class RawConn:
 			if not self._fill(deadline):
 				raise ConnectionClosed("closed in a line: %r" %
 				    self.buf[:200])
-		line, _, self.buf = self.buf.partition(b"\n")
+		i = self.buf.index(b"\n")
+		line = bytes(self.buf[:i])
+		del self.buf[:i + 1]
 		return line.rstrip(b"\r")
 
 	def _take(self, n, deadline):
@@ -115,7 +119,8 @@ class RawConn:
 			if not self._fill(deadline):
 				raise ConnectionClosed("closed after %d of %d "
 				    "body bytes" % (len(self.buf), n))
-		data, self.buf = self.buf[:n], self.buf[n:]
+		data = bytes(self.buf[:n])
+		del self.buf[:n]
 		return data
 
 	def read_head(self, timeout=DEFAULT_TIMEOUT):
@@ -128,7 +133,9 @@ class RawConn:
 					    "any response")
 				raise ConnectionClosed("closed in a head: %r" %
 				    self.buf[:200])
-		head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+		i = self.buf.index(b"\r\n\r\n")
+		head = bytes(self.buf[:i])
+		del self.buf[:i + 4]
 		lines = head.split(b"\r\n")
 		parts = lines[0].decode("latin-1").split(" ", 2)
 		if len(parts) < 2 or not parts[0].startswith("HTTP/"):
@@ -158,18 +165,18 @@ class RawConn:
 			return self._take(int(cl), deadline)
 		while self._fill(deadline):
 			pass
-		data, self.buf = self.buf, b""
+		data, self.buf = bytes(self.buf), bytearray()
 		return data
 
 	def _read_chunked(self, deadline):
-		body = b""
+		parts = []
 		while True:
 			size = int(self._take_line(deadline).split(b";")[0], 16)
 			if size == 0:
 				while self._take_line(deadline) != b"":
 					pass
-				return body
-			body += self._take(size, deadline)
+				return b"".join(parts)
+			parts.append(self._take(size, deadline))
 			self._take_line(deadline)
 
 	def read_chunk(self, timeout=DEFAULT_TIMEOUT):
@@ -203,9 +210,9 @@ class RawConn:
 			while self._fill(deadline):
 				pass
 		except (socket.timeout, TimeoutError):
-			data, self.buf = self.buf, b""
+			data, self.buf = bytes(self.buf), bytearray()
 			return data, False
-		data, self.buf = self.buf, b""
+		data, self.buf = bytes(self.buf), bytearray()
 		return data, True
 
 	def wait_closed(self, timeout=DEFAULT_TIMEOUT):
