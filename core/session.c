@@ -747,6 +747,14 @@ session_relay_request(struct session *s)
 			session_free(s, CLOSE_ERROR);
 		return;
 	}
+	/*
+	 * A body that stops coming holds a connection to the engine: it
+	 * gets the idle time between bytes, then the exchange ends.
+	 */
+	if (!s->ex.request_done)
+		session_timer(s, dspd.config->idle_timeout_ms);
+	else
+		session_timer(s, -1);
 	if (s->ex.request_done && s->ex.response_done)
 		session_exchange_done(s);
 }
@@ -1138,6 +1146,18 @@ session_timer_cb(evutil_socket_t fd, short events, void *arg)
 		upstream_close(s);
 		session_reply(s, 502, msg, !s->ex.request_done);
 		session_exchange_done(s);
+		return;
+	case SESSION_RELAY:
+		if (s->ex.request_done)
+			return;
+		log_info("client %s: request body stalled for %lld ms",
+		    s->client, dspd.config->idle_timeout_ms);
+		upstream_close(s);
+		if (!s->ex.response_started)
+			session_refuse(s, 408, "dsp: the request body stopped "
+			    "coming");
+		else
+			session_free(s, CLOSE_TIMEOUT);
 		return;
 	case SESSION_LINGER:
 	case SESSION_CLOSING:

@@ -4,6 +4,7 @@ held are still served."""
 
 import time
 
+from conftest import marker
 from harness import checks, rawhttp
 
 CAP = 3
@@ -98,3 +99,38 @@ def test_client_cap(start_dspd):
 	finally:
 		for conn in held:
 			conn.close()
+
+
+def test_slow_held_body_gets_408(start_dspd, tap):
+	# A create body is held until whole: it must come within the head
+	# deadline, and the engine never sees a part of it.
+	proxy = start_dspd(env={"CONTAINERS": "1", "POST": "1"},
+	    args=["--head-timeout", "1s"], upstream=tap.listen_path)
+	m = marker()
+	with rawhttp.RawConn(proxy.host, proxy.port, timeout=10) as conn:
+		conn.send(rawhttp.request("POST", "/containers/create?name=" + m,
+		    [("Content-Type", "application/json"),
+		    ("Content-Length", "100")]) + b'{"Image":')
+		t0 = time.monotonic()
+		resp = conn.read_response(timeout=6)
+		elapsed = time.monotonic() - t0
+		checks.dsp_reply(resp, 408)
+		assert 0.8 <= elapsed <= 3.5, "408 after %.2f s" % elapsed
+	assert not tap.saw(m)
+
+
+def test_stalled_streamed_body_gets_408(start_dspd):
+	# A body that is streamed to the engine (an image load) and stops
+	# coming ends after the idle time, freeing the engine's connection.
+	proxy = start_dspd(env={"IMAGES": "1", "POST": "1"},
+	    args=["--idle-timeout", "1s"])
+	with rawhttp.RawConn(proxy.host, proxy.port, timeout=10) as conn:
+		conn.send(rawhttp.request("POST", "/images/load",
+		    [("Content-Type", "application/x-tar"),
+		    ("Content-Length", "100000")]) + b"x" * 512)
+		t0 = time.monotonic()
+		resp = conn.read_response(timeout=6)
+		elapsed = time.monotonic() - t0
+		checks.dsp_reply(resp, 408)
+		assert 0.8 <= elapsed <= 3.5, "408 after %.2f s" % elapsed
+		assert conn.wait_closed(3)
