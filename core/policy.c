@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "dspd.h"
 
 /* Why an endpoint got its verdict; decide and explain share one answer. */
@@ -385,4 +387,133 @@ policy_verdict_name(enum verdict v)
 		return ("bypass");
 	}
 	return ("?");
+}
+
+/*
+ * The policy as the JSON object the store keeps for each revision:
+ * {"profile": "default", "access": {"containers": "read", ...},
+ *  "overrides": {"start": "allow", ...}}, every group named, overrides
+ * only where set.  Returns an allocated string, or NULL out of memory.
+ */
+char *
+policy_to_json(const struct policy *p)
+{
+	static const char *const override_names[] = {
+		[OVERRIDE_INHERIT] = NULL,
+		[OVERRIDE_ALLOW] = "allow",
+		[OVERRIDE_DENY] = "deny"
+	};
+	json_t	*root, *access, *overrides;
+	char	*out;
+	int	 g, k;
+
+	root = json_object();
+	access = json_object();
+	overrides = json_object();
+	if (root == NULL || access == NULL || overrides == NULL)
+		goto fail;
+	for (g = GROUP_UNKNOWN + 1; g < GROUP_COUNT; g++)
+		json_object_set_new(access,
+		    catalogue_group_name((enum endpoint_group)g),
+		    json_string(policy_access_name(p->access[g])));
+	for (k = KIND_NONE + 1; k < KIND_COUNT; k++) {
+		if (override_names[p->override[k]] == NULL)
+			continue;
+		json_object_set_new(overrides,
+		    catalogue_kind_name((enum action_kind)k),
+		    json_string(override_names[p->override[k]]));
+	}
+	json_object_set_new(root, "profile", json_string("default"));
+	json_object_set_new(root, "access", access);
+	json_object_set_new(root, "overrides", overrides);
+	out = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(root);
+	return (out);
+
+fail:
+	json_decref(root);
+	json_decref(access);
+	json_decref(overrides);
+	return (NULL);
+}
+
+/* Find a group or kind by its name in the JSON state. */
+static int
+policy_kind_from_name(const char *name)
+{
+	int	 k;
+
+	for (k = KIND_NONE + 1; k < KIND_COUNT; k++)
+		if (strcmp(catalogue_kind_name((enum action_kind)k), name) == 0)
+			return (k);
+	return (-1);
+}
+
+/*
+ * Read a policy from the JSON object policy_to_json writes; a group the
+ * object leaves out is off.  Returns -1 with err set on anything it does
+ * not understand, and leaves *out as it was.
+ */
+int
+policy_from_json(const char *text, struct policy *out, char *err,
+    size_t errlen)
+{
+	struct policy	 p;
+	json_t		*root, *access, *overrides, *v;
+	json_error_t	 jerr;
+	const char	*key, *val;
+	int		 g, k, rc = -1;
+
+	policy_init(&p);
+	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL || !json_is_object(root)) {
+		snprintf(err, errlen, "policy state is not a JSON object");
+		goto out;
+	}
+	access = json_object_get(root, "access");
+	overrides = json_object_get(root, "overrides");
+	if ((access != NULL && !json_is_object(access)) ||
+	    (overrides != NULL && !json_is_object(overrides))) {
+		snprintf(err, errlen, "policy state: access and overrides "
+		    "must be objects");
+		goto out;
+	}
+	json_object_foreach(access, key, v) {
+		g = catalogue_group_from_name(key);
+		val = json_string_value(v);
+		if (g == GROUP_UNKNOWN || val == NULL) {
+			snprintf(err, errlen, "policy state: bad access entry "
+			    "'%.64s'", key);
+			goto out;
+		}
+		if (strcmp(val, "off") == 0)
+			p.access[g] = ACCESS_OFF;
+		else if (strcmp(val, "read") == 0)
+			p.access[g] = ACCESS_READ;
+		else if (strcmp(val, "write") == 0)
+			p.access[g] = ACCESS_WRITE;
+		else {
+			snprintf(err, errlen, "policy state: access of %s is "
+			    "'%.32s'", key, val);
+			goto out;
+		}
+	}
+	json_object_foreach(overrides, key, v) {
+		k = policy_kind_from_name(key);
+		val = json_string_value(v);
+		if (k < 0 || val == NULL || (strcmp(val, "allow") != 0 &&
+		    strcmp(val, "deny") != 0)) {
+			snprintf(err, errlen, "policy state: bad override "
+			    "'%.64s'", key);
+			goto out;
+		}
+		p.override[k] = strcmp(val, "allow") == 0 ? OVERRIDE_ALLOW :
+		    OVERRIDE_DENY;
+	}
+	p.revision = out->revision;
+	*out = p;
+	rc = 0;
+out:
+	json_decref(root);
+	return (rc);
 }

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -558,6 +559,64 @@ test_names(void **state)
 	assert_string_equal(policy_verdict_name(VERDICT_BYPASS), "bypass");
 }
 
+/* A policy survives the trip through the store's JSON form unchanged. */
+static void
+test_json_round_trip(void **state)
+{
+	static const char *const	 envs[][ENV_CASE_MAX] = {
+		{ NULL },
+		{ "CONTAINERS=1", "POST=1", "EXEC=1", NULL },
+		{ "CONTAINERS=1", "ALLOW_START=1", "ALLOW_LOGS=0", NULL },
+		{ "IMAGES=1", "ALLOW_EXPORT=1", "ALLOW_ARCHIVE=1", "PING=0",
+		    NULL },
+	};
+	struct policy	 p, q;
+	char		*text, err[256];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(envs) / sizeof(envs[0]); i++) {
+		policy_of(envs[i], &p);
+		text = policy_to_json(&p);
+		assert_non_null(text);
+		memset(&q, 0xff, sizeof(q));
+		q.revision = 7;
+		if (policy_from_json(text, &q, err, sizeof(err)) != 0)
+			fail_msg("case %zu: %s", i, err);
+		assert_int_equal(q.revision, 7);
+		q.revision = p.revision;
+		assert_memory_equal(&p, &q, sizeof(p));
+		free(text);
+	}
+}
+
+/* A state the daemon does not understand is refused, not half-read. */
+static void
+test_json_refused(void **state)
+{
+	static const char *const	 bad[] = {
+		"", "[]", "{\"access\": []}",
+		"{\"access\": {\"containers\": \"all\"}}",
+		"{\"access\": {\"nosuch\": \"read\"}}",
+		"{\"overrides\": {\"start\": \"maybe\"}}",
+		"{\"overrides\": {\"fly\": \"allow\"}}",
+		"{\"access\": {\"info\": \"read\", \"info\": \"off\"}}",
+	};
+	struct policy	 p, before;
+	char		 err[256];
+	size_t		 i;
+
+	policy_init(&p);
+	p.access[GROUP_INFO] = ACCESS_READ;
+	before = p;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (policy_from_json(bad[i], &p, err, sizeof(err)) == 0)
+			fail_msg("accepted %s", bad[i]);
+		assert_true(err[0] != '\0');
+		assert_memory_equal(&p, &before, sizeof(p));
+	}
+}
+
 int
 main(void)
 {
@@ -570,7 +629,9 @@ main(void)
 		cmocka_unit_test(test_explain_exact),
 		cmocka_unit_test(test_explain_names),
 		cmocka_unit_test(test_explain_truncates),
-		cmocka_unit_test(test_names)
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_json_refused)
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
