@@ -7,14 +7,17 @@
 set -eu
 
 # What each group is for: the toolchain; the libraries dspd links;
-# llhttp's C sources; the unit and system test tools; a real Docker engine
-# with its route table (the catalogue's oracle) and an image to run.
+# llhttp's C sources; the unit and system test tools (sqlite3 reads the
+# access log as the README shows); a real Docker engine
+# with its route table (the catalogue's oracle), an image to run, and
+# Debian's docker-compose (v1), whose creates the create guard must pass.
 PACKAGES="
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libsqlite3-dev libncurses-dev libjansson-dev
 	node-llhttp
-	libcmocka-dev python3-pytest socat tmux
+	libcmocka-dev python3-pytest socat tmux sqlite3
 	docker.io busybox-static golang-github-docker-docker-dev
+	docker-compose
 "
 
 prog=install-deps.sh

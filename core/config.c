@@ -40,10 +40,24 @@ enum option_id {
 	OPT_MAX_CLIENTS,
 	OPT_DRAIN_TIMEOUT,
 	OPT_BODY_MAX,
+	OPT_DB,
+	OPT_ACCESS_LOG,
+	OPT_LOG_KEEP_DAYS,
+	OPT_LOG_KEEP_ROWS,
+	OPT_POLICY_SOURCE,
+	OPT_CONTROL,
+	OPT_CONTROL_RO,
+	OPT_CONTROL_ALLOW_UID,
+	OPT_CONTROL_ALLOW_GID,
+	OPT_MAX_BYPASS,
 	OPT_COUNT,
 	OPT_HELP = 'h',
 	OPT_VERSION = 'V'
 };
+
+/* getopt values of the create guard's options, which guard.c describes. */
+#define GUARD_OPTION_BASE	512
+#define GUARD_OPTIONS_MAX	32
 
 enum option_kind {
 	KIND_LIST,	/* repeatable; comma-separated in the environment */
@@ -103,6 +117,32 @@ static const struct option_spec config_options[OPT_COUNT] = {
 	    "time given to finite exchanges at SIGTERM" },
 	[OPT_BODY_MAX] = { "body-max", KIND_VALUE, "DSP_BODY_MAX", NULL,
 	    "1MiB", "SIZE", "largest create-class body, held and checked" },
+	[OPT_DB] = { "db", KIND_VALUE, "DSP_DB", NULL, "/var/lib/dsp/dsp.db",
+	    "PATH", "the SQLite database of policy and access log, or none" },
+	[OPT_ACCESS_LOG] = { "access-log", KIND_VALUE, "DSP_ACCESS_LOG",
+	    NULL, "on", "on|off", "write a row per exchange to the database" },
+	[OPT_LOG_KEEP_DAYS] = { "log-keep-days", KIND_VALUE,
+	    "DSP_LOG_KEEP_DAYS", NULL, "30", "N",
+	    "delete access rows older than N days (0: keep)" },
+	[OPT_LOG_KEEP_ROWS] = { "log-keep-rows", KIND_VALUE,
+	    "DSP_LOG_KEEP_ROWS", NULL, "1000000", "N",
+	    "keep at most N access rows (0: no limit)" },
+	[OPT_POLICY_SOURCE] = { "policy-source", KIND_VALUE,
+	    "DSP_POLICY_SOURCE", NULL, "db", "db|env",
+	    "env: apply the environment at every start" },
+	[OPT_CONTROL] = { "control", KIND_VALUE, "DSP_CONTROL_SOCKET", NULL,
+	    "/run/dsp/control.sock", "PATH",
+	    "the control socket (write access is root), or none" },
+	[OPT_CONTROL_RO] = { "control-ro", KIND_VALUE, "DSP_CONTROL_RO",
+	    NULL, NULL, "PATH", "a read-only control socket for monitoring" },
+	[OPT_CONTROL_ALLOW_UID] = { "control-allow-uid", KIND_LIST,
+	    "DSP_CONTROL_ALLOW_UID", NULL, NULL, "UID",
+	    "a user allowed on the control sockets besides root" },
+	[OPT_CONTROL_ALLOW_GID] = { "control-allow-gid", KIND_LIST,
+	    "DSP_CONTROL_ALLOW_GID", NULL, NULL, "GID",
+	    "a group allowed on the control sockets" },
+	[OPT_MAX_BYPASS] = { "max-bypass", KIND_VALUE, "DSP_MAX_BYPASS", NULL,
+	    "1h", "DUR", "longest emergency bypass a rollback may ask for" },
 };
 
 /* The values given for one option, from argv or the environment. */
@@ -117,7 +157,9 @@ static void
 config_usage(FILE *out)
 {
 	const struct option_spec	*o;
+	const struct guard_option_spec	*guard;
 	char				 flag[48];
+	size_t				 j, nguard;
 	int				 i;
 
 	fprintf(out, "usage: dspd [options]\n\n"
@@ -133,7 +175,18 @@ config_usage(FILE *out)
 		    o->alias ? " or " : "", o->alias ? o->alias : "",
 		    o->def ? ", default " : "", o->def ? o->def : "");
 	}
-	fprintf(out, "  -h, --help                     this text\n"
+	guard = guard_options(&nguard);
+	fprintf(out, "\nThe create guard refuses bodies that take the host; "
+	    "each relaxation\nbelow is off by default (see dspd(8) for the "
+	    "risk of each):\n");
+	for (j = 0; j < nguard; j++) {
+		snprintf(flag, sizeof(flag), "--%s%s%s", guard[j].name,
+		    guard[j].metavar ? " " : "",
+		    guard[j].metavar ? guard[j].metavar : "");
+		fprintf(out, "      %-26s %s\n", flag, guard[j].help);
+		fprintf(out, "  %-30s [%s]\n", "", guard[j].env);
+	}
+	fprintf(out, "\n  -h, --help                     this text\n"
 	    "  -V, --version                  dspd's version\n\n"
 	    "Policy, from the HAProxy socket proxies' variables (1 opens a "
 	    "group for\nreading; POST=1 opens the open groups for writing):\n"
@@ -412,6 +465,95 @@ config_apply(struct config *cf, enum option_id id, struct option_values *ov)
 		else
 			cf->limits.uri_max = (size_t)n;
 		return (0);
+	case OPT_DB:
+	case OPT_CONTROL:
+	case OPT_CONTROL_RO:
+		if (strcmp(ov->v[0], "none") != 0 && ov->v[0][0] != '/') {
+			what = "an absolute path or none";
+			break;
+		}
+		if (id == OPT_DB)
+			cf->db_path = strcmp(ov->v[0], "none") == 0 ? NULL :
+			    strdup(ov->v[0]);
+		else if (id == OPT_CONTROL)
+			cf->control_path = strcmp(ov->v[0], "none") == 0 ?
+			    NULL : strdup(ov->v[0]);
+		else
+			cf->control_ro_path = strcmp(ov->v[0], "none") == 0 ?
+			    NULL : strdup(ov->v[0]);
+		return (0);
+	case OPT_ACCESS_LOG:
+		if (strcasecmp(ov->v[0], "on") == 0)
+			cf->access_log = 1;
+		else if (strcasecmp(ov->v[0], "off") == 0)
+			cf->access_log = 0;
+		else {
+			what = "on or off";
+			break;
+		}
+		return (0);
+	case OPT_LOG_KEEP_DAYS:
+	case OPT_LOG_KEEP_ROWS:
+		if (config_count(ov->v[0], &n) != 0 &&
+		    strcmp(ov->v[0], "0") != 0) {
+			what = "a count (0 for no limit)";
+			break;
+		}
+		if (strcmp(ov->v[0], "0") == 0)
+			n = 0;
+		if (id == OPT_LOG_KEEP_DAYS)
+			cf->log_keep_days = n;
+		else
+			cf->log_keep_rows = n;
+		return (0);
+	case OPT_POLICY_SOURCE:
+		if (strcasecmp(ov->v[0], "env") == 0)
+			cf->policy_source_env = 1;
+		else if (strcasecmp(ov->v[0], "db") == 0)
+			cf->policy_source_env = 0;
+		else {
+			what = "db or env";
+			break;
+		}
+		return (0);
+	case OPT_MAX_BYPASS:
+		if (env_duration(ov->v[0], &n) != 0 || n < 1000) {
+			what = "a duration of at least 1s";
+			break;
+		}
+		cf->max_bypass_sec = n / 1000;
+		return (0);
+	case OPT_CONTROL_ALLOW_UID:
+	case OPT_CONTROL_ALLOW_GID:
+		for (i = 0; i < ov->n; i++) {
+			unsigned int	 id2;
+
+			if (config_id(ov->v[i], id == OPT_CONTROL_ALLOW_GID,
+			    &id2) != 0) {
+				bad = ov->v[i];
+				what = id == OPT_CONTROL_ALLOW_GID ?
+				    "a known group" : "a known user";
+				goto fail;
+			}
+			if (id == OPT_CONTROL_ALLOW_UID) {
+				cf->control_allow_uid = reallocarray(
+				    cf->control_allow_uid,
+				    cf->ncontrol_allow_uid + 1, sizeof(uid_t));
+				if (cf->control_allow_uid == NULL)
+					return (-1);
+				cf->control_allow_uid[
+				    cf->ncontrol_allow_uid++] = id2;
+			} else {
+				cf->control_allow_gid = reallocarray(
+				    cf->control_allow_gid,
+				    cf->ncontrol_allow_gid + 1, sizeof(gid_t));
+				if (cf->control_allow_gid == NULL)
+					return (-1);
+				cf->control_allow_gid[
+				    cf->ncontrol_allow_gid++] = id2;
+			}
+		}
+		return (0);
 	case OPT_BODY_MAX:
 		if (env_size(ov->v[0], &n) != 0 || n < 1024 ||
 		    n > 64 * 1024 * 1024) {
@@ -478,14 +620,21 @@ config_getenv(const char *name)
 int
 config_load(struct config *cf, int argc, char **argv)
 {
-	struct option			 longopts[OPT_COUNT + 3];
+	struct option			 longopts[OPT_COUNT + GUARD_OPTIONS_MAX + 3];
+	const struct guard_option_spec	*guard;
+	size_t				 nguard, j;
 	struct option_values		 vals[OPT_COUNT];
 	char				 err[512];
+	char				 guard_seen[GUARD_OPTIONS_MAX] = { 0 };
 	const char			*env;
 	int				 ch, i, rc = -1;
 
 	memset(cf, 0, sizeof(*cf));
 	memset(vals, 0, sizeof(vals));
+	guard_config_init(&cf->guard);
+	guard = guard_options(&nguard);
+	if (nguard > GUARD_OPTIONS_MAX)
+		nguard = GUARD_OPTIONS_MAX;
 	for (i = 0; i < OPT_COUNT; i++) {
 		longopts[i].name = config_options[i].name;
 		longopts[i].has_arg = config_options[i].kind == KIND_SWITCH ?
@@ -493,10 +642,17 @@ config_load(struct config *cf, int argc, char **argv)
 		longopts[i].flag = NULL;
 		longopts[i].val = 256 + i;
 	}
-	longopts[OPT_COUNT] = (struct option){ "help", no_argument, NULL, 'h' };
-	longopts[OPT_COUNT + 1] =
-	    (struct option){ "version", no_argument, NULL, 'V' };
-	longopts[OPT_COUNT + 2] = (struct option){ NULL, 0, NULL, 0 };
+	for (j = 0; j < nguard; j++) {
+		longopts[i].name = guard[j].name;
+		longopts[i].has_arg = guard[j].arg == GUARD_ARG_BOOL ?
+		    no_argument : required_argument;
+		longopts[i].flag = NULL;
+		longopts[i].val = GUARD_OPTION_BASE + (int)j;
+		i++;
+	}
+	longopts[i++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[i++] = (struct option){ "version", no_argument, NULL, 'V' };
+	longopts[i] = (struct option){ NULL, 0, NULL, 0 };
 
 	while ((ch = getopt_long(argc, argv, "l:hV", longopts, NULL)) != -1) {
 		if (ch == 'l')
@@ -512,6 +668,16 @@ config_load(struct config *cf, int argc, char **argv)
 			config_usage(stderr);
 			goto out;
 		default:
+			if (ch >= GUARD_OPTION_BASE) {
+				j = (size_t)(ch - GUARD_OPTION_BASE);
+				guard_seen[j] = 1;
+				if (guard_option(&cf->guard, guard[j].name,
+				    optarg, err, sizeof(err)) != 0) {
+					fprintf(stderr, "dspd: %s\n", err);
+					goto out;
+				}
+				break;
+			}
 			i = ch - 256;
 			vals[i].from_argv = 1;
 			if (config_options[i].kind != KIND_LIST &&
@@ -546,6 +712,16 @@ config_load(struct config *cf, int argc, char **argv)
 		}
 	}
 
+	for (j = 0; j < nguard; j++) {
+		if (guard_seen[j] || (env = getenv(guard[j].env)) == NULL)
+			continue;
+		if (guard_option(&cf->guard, guard[j].env, env, err,
+		    sizeof(err)) != 0) {
+			fprintf(stderr, "dspd: %s\n", err);
+			goto out;
+		}
+	}
+
 	if (env_policy(&cf->policy, config_getenv, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dspd: %s\n", err);
 		goto out;
@@ -559,8 +735,6 @@ nomem:
 	fprintf(stderr, "dspd: out of memory\n");
 out:
 	for (i = 0; i < OPT_COUNT; i++) {
-		size_t	 j;
-
 		for (j = 0; j < vals[i].n; j++)
 			free(vals[i].v[j]);
 		free(vals[i].v);
@@ -581,4 +755,10 @@ config_free(struct config *cf)
 	free(cf->allow_from);
 	free(cf->allow_uid);
 	free(cf->allow_gid);
+	free(cf->db_path);
+	free(cf->control_path);
+	free(cf->control_ro_path);
+	free(cf->control_allow_uid);
+	free(cf->control_allow_gid);
+	guard_config_free(&cf->guard);
 }

@@ -84,11 +84,14 @@ main(int argc, char **argv)
 {
 	struct config	 cf;
 	struct event	*ev_term, *ev_int;
+	char		 err[512];
 
 	if (config_load(&cf, argc, argv) != 0)
 		return (1);
 	log_init(cf.log_format, cf.use_syslog, cf.log_level);
 	signal(SIGPIPE, SIG_IGN);
+	/* A full disk under a file size limit is the store's error to see. */
+	signal(SIGXFSZ, SIG_IGN);
 	dspd_raise_nofile();
 
 	memset(&dspd, 0, sizeof(dspd));
@@ -96,8 +99,14 @@ main(int argc, char **argv)
 	TAILQ_INIT(&dspd.sessions);
 	if ((dspd.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
-	if (listener_open_all(dspd.base, &cf) != 0)
+	if (runtime_open(dspd.base, &cf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dspd: %s\n", err);
 		return (1);
+	}
+	if (listener_open_all(dspd.base, &cf) != 0) {
+		runtime_close();
+		return (1);
+	}
 	ev_term = evsignal_new(dspd.base, SIGTERM, dspd_signal_cb, NULL);
 	ev_int = evsignal_new(dspd.base, SIGINT, dspd_signal_cb, NULL);
 	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) ||
@@ -112,6 +121,7 @@ main(int argc, char **argv)
 
 	session_close_all();
 	listener_close_all();
+	runtime_close();
 	if (dspd.drain_timer != NULL)
 		event_free(dspd.drain_timer);
 	event_free(ev_term);

@@ -141,6 +141,9 @@ size_t		 policy_explain(const struct policy *, const struct endpoint *,
 		     const char *, const char *, char *, size_t);
 const char	*policy_access_name(enum access);
 const char	*policy_verdict_name(enum verdict);
+char		*policy_to_json(const struct policy *);
+int		 policy_from_json(const char *, struct policy *, char *,
+		     size_t);
 int		 policy_kind_carve_out(enum action_kind);
 int		 policy_kind_default_off(enum action_kind);
 const char	*policy_kind_variable(enum action_kind);
@@ -196,6 +199,134 @@ const char	*http_reason(int);
 size_t		 http_escape(char *, size_t, const char *, size_t);
 
 /*
+ * guard.c: the create guard, which reads the bodies of create-class
+ * requests and refuses those that would hand the client the host.
+ */
+
+#define GUARD_FIELD_SIZE	128
+#define GUARD_MESSAGE_SIZE	768
+
+/* The guard's relaxations; all off (everything refused) by default. */
+struct guard_config {
+	int		  allow_privileged;
+	int		  allow_host_namespaces;
+	int		  allow_devices;
+	int		  allow_unconfined;
+	int		  allow_sysctls;
+	int		  allow_all_caps;
+	uint64_t	  allow_caps;	/* bit n: capability number n */
+	char		**allow_bind;	/* canonical; none: protected list */
+	size_t		  nallow_bind;
+};
+
+enum guard_verdict {
+	GUARD_PASS,
+	GUARD_REFUSE,		/* 403 */
+	GUARD_MALFORMED,	/* 400 */
+	GUARD_LOOKUP		/* inspect lookups[], then check each */
+};
+
+/*
+ * field names what was refused ("HostConfig.Binds[0]"); message is the
+ * whole text for the client, "dsp: ...".
+ */
+struct guard_result {
+	enum guard_verdict	 verdict;
+	char			 field[GUARD_FIELD_SIZE];
+	char			 message[GUARD_MESSAGE_SIZE];
+	char			**lookups;	/* VolumesFrom container names */
+	size_t			 nlookups;
+};
+
+enum guard_arg {
+	GUARD_ARG_BOOL,		/* a switch; its twin takes a boolean */
+	GUARD_ARG_LIST		/* repeatable; twin comma-separated */
+};
+
+struct guard_option_spec {
+	const char	*name;		/* long flag without "--" */
+	const char	*env;		/* environment twin */
+	enum guard_arg	 arg;
+	const char	*metavar;	/* "PATH", "CAP", or NULL */
+	const char	*default_text;
+	const char	*help;		/* one line for --help */
+	const char	*risk;		/* what allowing it hands a client */
+};
+
+void		 guard_config_init(struct guard_config *);
+void		 guard_config_free(struct guard_config *);
+int		 guard_check(const struct guard_config *,
+		     const struct endpoint *, const char *, size_t,
+		     struct guard_result *);
+int		 guard_check_inherited(const struct guard_config *,
+		     const char *, size_t, struct guard_result *);
+void		 guard_result_clear(struct guard_result *);
+int		 guard_option(struct guard_config *, const char *,
+		     const char *, char *, size_t);
+const struct guard_option_spec *guard_options(size_t *);
+int		 guard_canon_path(const char *, char *, size_t);
+
+/*
+ * protocol.c: one line of the control protocol decoded and checked into a
+ * request, or refused with an error code and a message.
+ */
+
+#include "../ctl/dsp_proto.h"
+
+enum protocol_type {
+	PROTOCOL_PING,
+	PROTOCOL_STATUS,
+	PROTOCOL_GROUPS,
+	PROTOCOL_SET,
+	PROTOCOL_HISTORY,
+	PROTOCOL_DIFF,
+	PROTOCOL_REVERT,
+	PROTOCOL_ROLLBACK,
+	PROTOCOL_RESTORE,
+	PROTOCOL_DENIALS,
+	PROTOCOL_SUBSCRIBE,
+	PROTOCOL_TYPE_COUNT
+};
+
+/* Room for an id as compact JSON: a quoted string id, or a number. */
+#define PROTOCOL_ID_SIZE	(DSP_ID_MAX + 3)
+/* A member of a set request that leaves its group or action alone. */
+#define PROTOCOL_UNCHANGED	(-1)
+
+struct protocol_request {
+	enum protocol_type	 type;
+	char			 id[PROTOCOL_ID_SIZE];	/* echoed as is */
+	int			 access[GROUP_COUNT];	/* or UNCHANGED */
+	int			 override[KIND_COUNT];	/* or UNCHANGED */
+	long long		 seconds;	/* "for"; 0: no expiry */
+	char			 reason[DSP_REASON_MAX + 1];	/* "": none */
+	char			 source[16];	/* dspctl, dsptui, control */
+	char			 scope[32];	/* "all" or "group:NAME" */
+	uint64_t		 revision;	/* revert; diff from */
+	uint64_t		 revision_to;	/* diff to; 0: the latest */
+	uint64_t		 before;	/* history: older than; 0: all */
+	size_t			 limit;
+	int64_t			 since;		/* unix seconds; 0: no bound */
+	int64_t			 until;
+	char			 client[DSP_FILTER_MAX + 1];	/* "": any */
+	char			 group[32];	/* "": any */
+	int			 bypass;	/* denials admitted by bypass */
+	int			 denied;	/* subscribe: refusals only */
+	int			 lossy;
+};
+
+struct protocol_error {
+	const char		*code;		/* DSP_ERR_* */
+	char			 id[PROTOCOL_ID_SIZE];	/* "null" if unread */
+	char			 message[256];
+};
+
+int		 protocol_decode(const char *, size_t,
+		     struct protocol_request *, struct protocol_error *);
+const char	*protocol_type_name(enum protocol_type);
+int		 protocol_type_changes(enum protocol_type);
+
+/*
  * The daemon.  Everything below needs libevent and is not linked into
  * the unit tests.
  */
@@ -221,6 +352,8 @@ size_t		 http_escape(char *, size_t, const char *, size_t);
 #define LINGER_MAX_BYTES	(256 * 1024 * 1024)
 /* Milliseconds a denied request's body is read and thrown away, at most. */
 #define LINGER_MAX_MSEC		2000
+/* Bytes of the engine's inspect that the create guard reads, at most. */
+#define LOOKUP_BODY_MAX		(4 * 1024 * 1024)
 /* Connections refused with a reply at once; past it they are just closed. */
 #define TURNED_AWAY_MAX		64
 /* Milliseconds between tries to accept again after running out of fds. */
@@ -259,6 +392,19 @@ struct config {
 	long long		 connect_timeout_ms;
 	long long		 drain_timeout_ms;
 	size_t			 body_max;	/* bytes of a held body */
+	struct guard_config	 guard;
+	char			*db_path;	/* NULL: no database */
+	int			 access_log;
+	long long		 log_keep_days;
+	long long		 log_keep_rows;
+	int			 policy_source_env;
+	char			*control_path;	/* NULL: none */
+	char			*control_ro_path;
+	uid_t			*control_allow_uid;
+	size_t			 ncontrol_allow_uid;
+	gid_t			*control_allow_gid;
+	size_t			 ncontrol_allow_gid;
+	long long		 max_bypass_sec;
 	long long		 max_clients;
 	int			 disable_ipv6;
 	struct policy		 policy;
@@ -315,7 +461,8 @@ enum close_reason {
 	CLOSE_ENGINE,
 	CLOSE_DRAIN,
 	CLOSE_ERROR,
-	CLOSE_TIMEOUT
+	CLOSE_TIMEOUT,
+	CLOSE_BYPASS_ENDED
 };
 
 /* One request and its response, from first byte to end. */
@@ -339,12 +486,14 @@ struct exchange {
 	int			 response_started;
 	int			 keep_alive;
 	int			 head_method;
+	char			 guard_field[GUARD_FIELD_SIZE]; /* refused */
 };
 
 enum session_state {
 	SESSION_HEAD,		/* waiting for or reading a request head */
 	SESSION_CONNECT,	/* head checked, connecting to the engine */
 	SESSION_HOLD,		/* reading a body to check before sending */
+	SESSION_LOOKUP,		/* asking the engine what a body refers to */
 	SESSION_RELAY,		/* request body and response in flight */
 	SESSION_SPLICE,		/* 101 seen: two-way byte relay */
 	SESSION_LINGER,		/* refused with a body: discarding input */
@@ -356,6 +505,7 @@ struct session {
 	uint64_t		 id;
 	char			 client[96];	/* address:port, or unix peer */
 	char			 client_key[64]; /* address or uid, for limits */
+	char			 listener_name[128];
 	struct bufferevent	*client_bev;
 	struct bufferevent	*up_bev;
 	int			 up_connected;
@@ -370,6 +520,9 @@ struct session {
 	int			 head_started;
 	struct exchange		 ex;
 	struct evbuffer		*body;		/* held whole, de-chunked */
+	struct guard_result	 guard;		/* the create guard's verdict */
+	size_t			 lookup_next;	/* of guard.lookups */
+	struct evbuffer		*lookup_body;	/* the answer being read */
 	int			 body_over;	/* held body passed --body-max */
 	int			 in_exchange;
 	int			 turned_away;	/* over the cap or not admitted */
@@ -398,8 +551,51 @@ extern struct daemon	 dspd;
 void		 session_accept(struct listener *, evutil_socket_t,
 		     struct sockaddr *, int);
 void		 session_drain_all(void);
+void		 session_close_bypassed(void);
 const char	*session_close_reason_name(enum close_reason);
 void		 session_close_all(void);
+
+/* runtime.c: the policy in force, the store, bypass, access records. */
+
+#include "store.h"
+
+struct runtime_status {
+	long long		 uptime;	/* seconds */
+	uint64_t		 requests;
+	uint64_t		 denials;
+	unsigned int		 revision;
+	int			 has_store;
+	struct store_stats	 store;
+	char			 bypass_scope[64];	/* "" when none */
+	long long		 bypass_left;		/* seconds */
+};
+
+typedef void	(*runtime_change_cb)(uint64_t, const char *, void *);
+
+int		 runtime_open(struct event_base *, struct config *, char *,
+		     size_t);
+void		 runtime_close(void);
+const struct policy *runtime_policy(void);
+char		*runtime_policy_json(void);
+struct store	*runtime_store(void);
+int		 runtime_policy_change(const char *, const struct store_meta *,
+		     runtime_change_cb, void *);
+int		 runtime_bypass_set(const char *, long long,
+		     const struct store_meta *, runtime_change_cb, void *);
+int		 runtime_bypass_clear(const struct store_meta *,
+		     runtime_change_cb, void *);
+int		 runtime_bypass_active(char *, size_t, long long *);
+int		 runtime_bypass_covers(const struct endpoint *);
+void		 runtime_status(struct runtime_status *);
+void		 runtime_exchange_end(const struct session *,
+		     const struct exchange *);
+
+/* control.c: the control sockets that dspctl, dsptui and scripts use. */
+
+int		 control_open(struct event_base *, const struct config *,
+		     char *, size_t);
+void		 control_close(void);
+void		 control_publish(const struct store_access_row *);
 
 /* upstream.c: the connection to the engine's socket. */
 

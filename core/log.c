@@ -244,6 +244,7 @@ log_exchange(const struct session *s, const struct exchange *ex)
 	char		 key[72], msg[1024];
 	const char	*group, *action, *verdict;
 	long long	 msec;
+	size_t		 len;
 	json_t		*fields;
 
 	if (!log_enabled(LOG_LEVEL_INFO))
@@ -265,6 +266,11 @@ log_exchange(const struct session *s, const struct exchange *ex)
 	    ex->status, (unsigned long long)ex->bytes_in,
 	    (unsigned long long)ex->bytes_out, msec,
 	    session_close_reason_name(ex->reason));
+	if (ex->guard_field[0] != '\0') {
+		len = strlen(msg);
+		snprintf(msg + len, sizeof(msg) - len, " guard=%s",
+		    ex->guard_field);
+	}
 	if (log_format != LOG_FORMAT_JSON || log_syslog) {
 		log_emit(LOG_LEVEL_INFO, msg, NULL);
 		return;
@@ -278,6 +284,9 @@ log_exchange(const struct session *s, const struct exchange *ex)
 	    "bytes_out", (json_int_t)ex->bytes_out,
 	    "duration_ms", (json_int_t)msec,
 	    "close", session_close_reason_name(ex->reason));
+	if (fields != NULL && ex->guard_field[0] != '\0')
+		json_object_set_new(fields, "guard",
+		    json_string(ex->guard_field));
 	log_emit(LOG_LEVEL_INFO, "exchange", fields);
 	json_decref(fields);
 }

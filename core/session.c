@@ -18,6 +18,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <event2/http.h>
+
 #include "dspd.h"
 
 /* Bytes buffered from a client while an exchange is in flight. */
@@ -38,6 +40,12 @@ static void	session_exchange_done(struct session *);
 static void	session_splice(struct session *);
 static void	session_response_eof(struct session *);
 static void	session_hold(struct session *);
+static void	session_guard(struct session *);
+static void	session_lookup_next(struct session *);
+static void	session_lookup_send(struct session *);
+static void	session_lookup_read(struct session *);
+static llhttp_errno_t session_parse_move(llhttp_t *, struct evbuffer *,
+		    struct evbuffer *, size_t, size_t *);
 static void	session_hold_body(struct session *);
 static void	session_refuse_body(struct session *, int, const char *);
 
@@ -46,7 +54,7 @@ session_close_reason_name(enum close_reason reason)
 {
 	static const char *const names[] = {
 		"complete", "client-closed", "engine-closed", "drain", "error",
-		"timeout"
+		"timeout", "bypass-ended"
 	};
 
 	return (names[reason]);
@@ -105,6 +113,19 @@ session_on_response_headers(llhttp_t *p)
 	return (s->ex.head_method ? 1 : 0);
 }
 
+/* The decoded body of a lookup's answer, which dspd reads itself. */
+static int
+session_on_response_body(llhttp_t *p, const char *at, size_t len)
+{
+	struct session	*s = p->data;
+
+	if (s->state != SESSION_LOOKUP || s->lookup_body == NULL)
+		return (0);
+	if (evbuffer_get_length(s->lookup_body) + len > LOOKUP_BODY_MAX)
+		return (-1);
+	return (evbuffer_add(s->lookup_body, at, len) == 0 ? 0 : -1);
+}
+
 /* A 1xx other than 101 is interim; anything else ends the response. */
 static int
 session_on_response_complete(llhttp_t *p)
@@ -133,6 +154,7 @@ session_init_settings(void)
 	llhttp_settings_init(&response_settings);
 	response_settings.on_headers_complete = session_on_response_headers;
 	response_settings.on_message_complete = session_on_response_complete;
+	response_settings.on_body = session_on_response_body;
 	done = 1;
 }
 
@@ -165,6 +187,8 @@ session_exchange_clear(struct session *s)
 		s->body = NULL;
 	}
 	s->body_over = 0;
+	guard_result_clear(&s->guard);
+	s->lookup_next = 0;
 }
 
 /* Log the exchange in flight, if any, with how it ended. */
@@ -175,6 +199,7 @@ session_exchange_log(struct session *s, enum close_reason reason)
 		return;
 	s->ex.reason = reason;
 	log_exchange(s, &s->ex);
+	runtime_exchange_end(s, &s->ex);
 	session_exchange_clear(s);
 }
 
@@ -339,6 +364,7 @@ session_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa,
 		return;
 	}
 	s->id = ++dspd.next_id;
+	snprintf(s->listener_name, sizeof(s->listener_name), "%s", l->name);
 	bufferevent_setcb(s->client_bev, session_client_read_cb,
 	    session_client_write_cb, session_client_event_cb, s);
 	bufferevent_setwatermark(s->client_bev, EV_READ, 0,
@@ -378,6 +404,9 @@ session_free(struct session *s, enum close_reason reason)
 	free(s->head);
 	if (s->body != NULL)
 		evbuffer_free(s->body);
+	if (s->lookup_body != NULL)
+		evbuffer_free(s->lookup_body);
+	guard_result_clear(&s->guard);
 	TAILQ_REMOVE(&dspd.sessions, s, entry);
 	dspd.nsessions--;
 	if (s->turned_away)
@@ -510,6 +539,9 @@ session_decide(struct session *s, size_t head_len)
 	s->ex.revision = cf->policy.revision;
 	s->ex.policy_verdict = policy_decide(&cf->policy, s->ex.endpoint);
 	s->ex.verdict = s->ex.policy_verdict;
+	if (s->ex.verdict == VERDICT_DENY &&
+	    runtime_bypass_covers(s->ex.endpoint))
+		s->ex.verdict = VERDICT_BYPASS;
 	s->ex.stream = session_is_stream(&s->ex);
 
 	if (s->ex.verdict == VERDICT_DENY) {
@@ -619,8 +651,175 @@ session_hold_body(struct session *s)
 	if (!s->ex.request_done)
 		return;
 	session_timer(s, -1);
+	session_guard(s);
+}
+
+/* The create guard said no: answer with its message, keep the client. */
+static void
+session_guard_refuse(struct session *s, int status, const char *field,
+    const char *message)
+{
+	snprintf(s->ex.guard_field, sizeof(s->ex.guard_field), "%s", field);
+	s->ex.verdict = VERDICT_DENY;
+	s->ex.policy_verdict = VERDICT_DENY;
+	log_info("client %s: %s", s->client, message);
+	/* A body dsp cannot read the engine's way ends the connection. */
+	session_reply(s, status, message, status == 400);
+	session_exchange_done(s);
+}
+
+/*
+ * The held body is whole: the create guard reads it before the engine
+ * does; what it refers to elsewhere (volumes of other containers) is
+ * looked up first.
+ */
+static void
+session_guard(struct session *s)
+{
+	struct guard_result	*g = &s->guard;
+	size_t			 len = evbuffer_get_length(s->body);
+	const char		*body;
+
+	body = len > 0 ? (const char *)evbuffer_pullup(s->body, -1) : "";
+	if (body == NULL || guard_check(&dspd.config->guard, s->ex.endpoint,
+	    body, len, g) != 0) {
+		session_refuse(s, 500, "dsp: out of memory");
+		return;
+	}
+	switch (g->verdict) {
+	case GUARD_PASS:
+		break;
+	case GUARD_REFUSE:
+		if (runtime_bypass_covers(s->ex.endpoint)) {
+			/* Let through, and on record as what it was. */
+			snprintf(s->ex.guard_field, sizeof(s->ex.guard_field),
+			    "%s", g->field);
+			s->ex.policy_verdict = VERDICT_DENY;
+			s->ex.verdict = VERDICT_BYPASS;
+			break;
+		}
+		session_guard_refuse(s, 403, g->field, g->message);
+		return;
+	case GUARD_MALFORMED:
+		session_guard_refuse(s, 400, g->field, g->message);
+		return;
+	case GUARD_LOOKUP:
+		s->lookup_next = 0;
+		session_lookup_next(s);
+		return;
+	}
 	s->state = SESSION_RELAY;
 	session_forward(s);
+}
+
+/*
+ * Ask the engine about the next container the body takes volumes from,
+ * on the connection the request itself will use; when none is left the
+ * request goes on.
+ */
+static void
+session_lookup_next(struct session *s)
+{
+	char	 msg[256];
+
+	if (s->lookup_next >= s->guard.nlookups) {
+		s->state = SESSION_RELAY;
+		session_forward(s);
+		return;
+	}
+	s->state = SESSION_LOOKUP;
+	if (s->up_bev != NULL && s->up_connected && !s->up_eof) {
+		session_lookup_send(s);
+		return;
+	}
+	upstream_close(s);
+	if (upstream_connect(s) != 0) {
+		snprintf(msg, sizeof(msg), "dsp: the Docker engine at %s is "
+		    "not reachable: %s", dspd.config->socket_path,
+		    strerror(errno));
+		log_warnx("%s", msg);
+		session_reply(s, 502, msg, 0);
+		session_exchange_done(s);
+		return;
+	}
+	session_timer(s, dspd.config->connect_timeout_ms);
+}
+
+/* Send the inspect of one looked-up container to the engine. */
+static void
+session_lookup_send(struct session *s)
+{
+	struct evbuffer	*up = bufferevent_get_output(s->up_bev);
+	const char	*name = s->guard.lookups[s->lookup_next];
+	char		*quoted;
+
+	session_timer(s, -1);
+	if ((quoted = evhttp_encode_uri(name)) == NULL ||
+	    (s->lookup_body == NULL &&
+	    (s->lookup_body = evbuffer_new()) == NULL)) {
+		free(quoted);
+		session_refuse(s, 500, "dsp: out of memory");
+		return;
+	}
+	evbuffer_drain(s->lookup_body, evbuffer_get_length(s->lookup_body));
+	llhttp_init(&s->res_parser, HTTP_RESPONSE, &response_settings);
+	s->res_parser.data = s;
+	s->ex.response_done = 0;
+	s->ex.status = 0;
+	evbuffer_add_printf(up, "GET /containers/%s/json HTTP/1.1\r\n"
+	    "Host: dsp\r\n\r\n", quoted);
+	free(quoted);
+}
+
+/* Read the engine's answer to a lookup; judge it once it is whole. */
+static void
+session_lookup_read(struct session *s)
+{
+	struct evbuffer		*up = bufferevent_get_input(s->up_bev);
+	struct guard_result	 inherited;
+	const char		*body;
+	size_t			 moved, len;
+	llhttp_errno_t		 err;
+	int			 status, rc;
+
+	err = session_parse_move(&s->res_parser, up, NULL,
+	    evbuffer_get_length(up), &moved);
+	if (err != HPE_OK && err != HPE_PAUSED) {
+		upstream_close(s);
+		session_refuse(s, 502, "dsp: the Docker engine sent a "
+		    "malformed response");
+		return;
+	}
+	if (!s->ex.response_done)
+		return;
+	status = s->ex.status;
+	s->ex.response_done = 0;
+	s->ex.status = 0;
+	if (!llhttp_should_keep_alive(&s->res_parser) ||
+	    evbuffer_get_length(up) > 0)
+		upstream_close(s);
+
+	len = evbuffer_get_length(s->lookup_body);
+	if (status == 200) {
+		body = (const char *)evbuffer_pullup(s->lookup_body, -1);
+		memset(&inherited, 0, sizeof(inherited));
+		rc = guard_check_inherited(&dspd.config->guard,
+		    body != NULL ? body : "", len, &inherited);
+		if (rc != 0) {
+			session_refuse(s, 500, "dsp: out of memory");
+			return;
+		}
+		if (inherited.verdict != GUARD_PASS) {
+			session_guard_refuse(s, 403, inherited.field,
+			    inherited.message);
+			guard_result_clear(&inherited);
+			return;
+		}
+		guard_result_clear(&inherited);
+	}
+	/* Any other answer: the engine will refuse the create itself. */
+	s->lookup_next++;
+	session_lookup_next(s);
 }
 
 /* Take in the client's bytes while a request head is being read. */
@@ -687,8 +886,9 @@ session_read_head(struct session *s)
 }
 
 /*
- * Feed bytes from src through a parser and move what it consumed to dst;
- * returns the parser's result and how many bytes moved.
+ * Feed bytes from src through a parser and move what it consumed to dst
+ * (or drop it when dst is NULL); returns the parser's result and how many
+ * bytes moved.
  */
 static llhttp_errno_t
 session_parse_move(llhttp_t *p, struct evbuffer *src, struct evbuffer *dst,
@@ -714,8 +914,10 @@ session_parse_move(llhttp_t *p, struct evbuffer *src, struct evbuffer *dst,
 			break;
 		total += used;
 	}
-	if (total > 0)
+	if (total > 0 && dst != NULL)
 		evbuffer_remove_buffer(src, dst, total);
+	else if (total > 0)
+		evbuffer_drain(src, total);
 	*moved = total;
 	return (err);
 }
@@ -768,6 +970,10 @@ session_upstream_connected(struct session *s)
 	size_t		 len;
 
 	session_timer(s, -1);
+	if (s->state == SESSION_LOOKUP) {
+		session_lookup_send(s);
+		return;
+	}
 	s->state = SESSION_RELAY;
 	llhttp_init(&s->res_parser, HTTP_RESPONSE, &response_settings);
 	s->res_parser.data = s;
@@ -800,7 +1006,9 @@ session_upstream_drained(struct session *s)
 void
 session_upstream_readable(struct session *s)
 {
-	if (s->state == SESSION_RELAY)
+	if (s->state == SESSION_LOOKUP)
+		session_lookup_read(s);
+	else if (s->state == SESSION_RELAY)
 		session_relay_response(s);
 	else if (s->state == SESSION_SPLICE)
 		session_splice(s);
@@ -904,6 +1112,17 @@ session_upstream_closed(struct session *s, int err)
 {
 	char	 msg[256];
 
+	if (s->state == SESSION_LOOKUP) {
+		snprintf(msg, sizeof(msg), "dsp: the Docker engine at %s "
+		    "closed the connection while dsp checked the request%s%s",
+		    dspd.config->socket_path, err ? ": " : "",
+		    err ? strerror(err) : "");
+		log_warnx("%s", msg);
+		upstream_close(s);
+		session_reply(s, 502, msg, 0);
+		session_exchange_done(s);
+		return;
+	}
 	if (s->state == SESSION_CONNECT) {
 		snprintf(msg, sizeof(msg), "dsp: the Docker engine at %s is "
 		    "not reachable: %s", dspd.config->socket_path,
@@ -1042,6 +1261,7 @@ session_client_read_cb(struct bufferevent *bev, void *arg)
 			session_free(s, CLOSE_COMPLETE);
 		break;
 	case SESSION_CONNECT:
+	case SESSION_LOOKUP:
 	case SESSION_CLOSING:
 		break;	/* left in the buffer until the exchange ends */
 	}
@@ -1138,6 +1358,7 @@ session_timer_cb(evutil_socket_t fd, short events, void *arg)
 		session_refuse_body(s, 408, "dsp: the request body did not "
 		    "arrive in time");
 		return;
+	case SESSION_LOOKUP:
 	case SESSION_CONNECT:
 		snprintf(msg, sizeof(msg), "dsp: the Docker engine at %s did "
 		    "not accept a connection within %lld ms",
@@ -1182,6 +1403,22 @@ session_drain_all(void)
 		if (s->state == SESSION_SPLICE || s->state == SESSION_HEAD ||
 		    s->ex.stream)
 			session_free(s, CLOSE_DRAIN);
+	}
+}
+
+/*
+ * The bypass ended: a session whose exchange only the bypass let in (a
+ * shell opened during it) does not outlive it.
+ */
+void
+session_close_bypassed(void)
+{
+	struct session	*s, *next;
+
+	for (s = TAILQ_FIRST(&dspd.sessions); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, entry);
+		if (s->in_exchange && s->ex.verdict == VERDICT_BYPASS)
+			session_free(s, CLOSE_BYPASS_ENDED);
 	}
 }
 

@@ -6,6 +6,7 @@ recording tap between dspd and the engine, containers made directly on the
 engine, and the docker CLIs that are installed.
 """
 
+import glob
 import os
 import shutil
 import tempfile
@@ -23,6 +24,9 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
 DSPD_BIN = os.environ.get("DSPD_BIN") or os.path.join(REPO, "core", "dspd")
 CLIS = cli_mod.present()
 SEEN = []		# lines for the summary: what the session ran against
+# The environment of a dspd run by hand in a test: no database, no control
+# socket, so that nothing is written outside the test's folders.
+NO_STATE = {"DSP_DB": "none", "DSP_CONTROL_SOCKET": "none"}
 
 
 def pytest_report_header(config):
@@ -109,7 +113,8 @@ def tap(engine, workdir):
 
 @pytest.fixture
 def start_dspd(request, engine, dspd_bin, workdir):
-	"""Factory: start_dspd(env, args, upstream) -> a ready Dspd.
+	"""Factory: start_dspd(env, args, upstream, listen, wrap) -> a ready
+	Dspd; wrap is a command line put before dspd's (prlimit ...).
 
 	upstream is the engine's socket unless a path (the tap's) is given.
 	Every dspd is stopped at teardown; one that ended on its own fails
@@ -117,11 +122,11 @@ def start_dspd(request, engine, dspd_bin, workdir):
 	"""
 	started = []
 
-	def start(env=None, args=(), upstream=None, listen=None):
+	def start(env=None, args=(), upstream=None, listen=None, wrap=()):
 		n = len(started)
 		d = Dspd(dspd_bin, os.path.join(workdir, "dspd%d" % n),
 		    upstream or engine.socket, env, args,
-		    listen or ("tcp://127.0.0.1:0",))
+		    listen or ("tcp://127.0.0.1:0",), wrap)
 		started.append(d)
 		return d.start()
 
@@ -137,6 +142,38 @@ def start_dspd(request, engine, dspd_bin, workdir):
 	if died:
 		pytest.fail("dspd ended during the test, status %s" %
 		    died[0].rc)
+	# A sanitizer build or valgrind (DSP_VALGRIND=1) found a memory error.
+	reports = [r for r in (d.memory_errors() for d in started) if r]
+	if reports:
+		pytest.fail("dspd's memory checker reported:\n" +
+		    "\n".join(reports))
+
+
+def sanitizer_log_files():
+	"""Report files of ASan, LSan and UBSan when their options name a
+	log_path (tests/run.sh sets one): they catch every dspd, also one a
+	test runs directly."""
+	files = set()
+	for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+		for opt in os.environ.get(var, "").split(":"):
+			if opt.startswith("log_path="):
+				files.update(glob.glob(opt[len("log_path="):] +
+				    ".*"))
+	return files
+
+
+@pytest.fixture(autouse=True)
+def sanitizer_reports():
+	"""Fail the test during which a sanitizer wrote a report."""
+	before = sanitizer_log_files()
+	yield
+	new = sorted(sanitizer_log_files() - before)
+	if new:
+		text = []
+		for path in new:
+			with open(path, errors="replace") as f:
+				text.append("---- %s\n%s" % (path, f.read()[:8000]))
+		pytest.fail("sanitizer reports:\n" + "\n".join(text))
 
 
 class Containers:

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import marker
+from conftest import NO_STATE, marker
 from harness import checks, rawhttp
 
 TEST_USER = "dsp-test-user"
@@ -97,6 +97,7 @@ def test_listen_from_environment(start_dspd, dspd_bin, workdir):
 	ready = os.path.join(workdir, "env-ready")
 	env = {"DSP_LISTEN": "tcp://127.0.0.1:0, unix://" + path,
 	    "DSP_READY_FILE": ready, "PATH": "/usr/bin:/bin"}
+	env.update(NO_STATE)
 	proc = subprocess.Popen([dspd_bin, "--socket-path", "/nonexistent"],
 	    env=env, stderr=subprocess.PIPE)
 	try:
@@ -129,7 +130,7 @@ def test_unix_socket_mode_and_group(start_dspd, workdir):
 def test_unix_socket_bad_option_stops_start(dspd_bin, workdir):
 	path = os.path.join(workdir, "bad.sock")
 	proc = subprocess.run([dspd_bin, "-l", "unix://%s?mode=999" % path],
-	    capture_output=True, text=True, timeout=10, env={})
+	    capture_output=True, text=True, timeout=10, env=NO_STATE)
 	assert proc.returncode == 1
 	assert "mode=999" in proc.stderr
 
@@ -139,7 +140,7 @@ def test_second_dspd_on_same_unix_path_refused(start_dspd, dspd_bin,
 	path = os.path.join(workdir, "one.sock")
 	start_dspd(listen=["unix://" + path])
 	proc = subprocess.run([dspd_bin, "-l", "unix://" + path],
-	    capture_output=True, text=True, timeout=10, env={})
+	    capture_output=True, text=True, timeout=10, env=NO_STATE)
 	assert proc.returncode == 1
 	assert path in proc.stderr and "in use" in proc.stderr, proc.stderr
 	# The first one still serves on its socket.
@@ -173,7 +174,7 @@ def test_allow_from_admits_its_network(start_dspd):
 
 def test_allow_from_bad_network_stops_start(dspd_bin):
 	proc = subprocess.run([dspd_bin, "--allow-from", "127.0.0.1/33"],
-	    capture_output=True, text=True, timeout=10, env={})
+	    capture_output=True, text=True, timeout=10, env=NO_STATE)
 	assert proc.returncode == 1
 	assert "--allow-from" in proc.stderr and "127.0.0.1/33" in proc.stderr
 
@@ -223,7 +224,7 @@ def test_disable_ipv6_listens_on_ipv4(start_dspd):
 def test_unknown_listen_scheme_stops_start(dspd_bin):
 	with pytest.raises(subprocess.CalledProcessError) as e:
 		subprocess.run([dspd_bin, "-l", "udp://127.0.0.1:1"],
-		    capture_output=True, text=True, timeout=10, env={},
+		    capture_output=True, text=True, timeout=10, env=NO_STATE,
 		    check=True)
 	assert e.value.returncode == 1
 	assert "udp://127.0.0.1:1" in e.value.stderr
@@ -232,6 +233,6 @@ def test_unknown_listen_scheme_stops_start(dspd_bin):
 def test_exits_when_listener_cannot_bind(start_dspd, dspd_bin):
 	proxy = start_dspd()
 	proc = subprocess.run([dspd_bin, "-l", "tcp://127.0.0.1:%d" %
-	    proxy.port], capture_output=True, text=True, timeout=10, env={})
+	    proxy.port], capture_output=True, text=True, timeout=10, env=NO_STATE)
 	assert proc.returncode == 1
 	assert "in use" in proc.stderr, proc.stderr

@@ -7,7 +7,7 @@ import re
 import subprocess
 import time
 
-from conftest import REPO
+from conftest import NO_STATE, REPO
 from harness import rawhttp
 
 
@@ -78,7 +78,7 @@ def test_repeated_exchange_lines_suppressed(start_dspd):
 
 def test_help_lists_every_flag_and_twin(dspd_bin):
 	out = subprocess.run([dspd_bin, "--help"], capture_output=True,
-	    text=True, timeout=10, env={})
+	    text=True, timeout=10, env=NO_STATE)
 	assert out.returncode == 0
 	flags = re.findall(r"--([a-z][a-z-]+)", out.stdout)
 	twins = set(re.findall(r"\b(DSP_[A-Z_]+)\b", out.stdout))
@@ -97,27 +97,27 @@ def test_help_lists_every_flag_and_twin(dspd_bin):
 
 def test_version(dspd_bin):
 	out = subprocess.run([dspd_bin, "--version"], capture_output=True,
-	    text=True, timeout=10, env={})
+	    text=True, timeout=10, env=NO_STATE)
 	assert out.returncode == 0
 	assert re.match(r"dspd \d+\.\d+", out.stdout), out.stdout
 
 
 def test_bad_flag_value_names_the_flag(dspd_bin):
 	out = subprocess.run([dspd_bin, "--head-timeout", "5x"],
-	    capture_output=True, text=True, timeout=10, env={})
+	    capture_output=True, text=True, timeout=10, env=NO_STATE)
 	assert out.returncode == 1
 	assert "--head-timeout" in out.stderr and "'5x'" in out.stderr
 
 
 def test_bad_twin_value_names_the_variable(dspd_bin):
 	out = subprocess.run([dspd_bin], capture_output=True, text=True,
-	    timeout=10, env={"DSP_MAX_CLIENTS": "lots"})
+	    timeout=10, env=dict(NO_STATE, DSP_MAX_CLIENTS="lots"))
 	assert out.returncode == 1
 	assert "DSP_MAX_CLIENTS" in out.stderr and "'lots'" in out.stderr
 
 
 def test_unknown_flag_refused(dspd_bin):
 	out = subprocess.run([dspd_bin, "--no-such-flag"],
-	    capture_output=True, text=True, timeout=10, env={})
+	    capture_output=True, text=True, timeout=10, env=NO_STATE)
 	assert out.returncode == 1
 	assert "usage" in out.stderr

@@ -6,6 +6,7 @@ gives it: the invoking shell's CONTAINERS, POST and DSP_* never leak in.
 """
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -15,6 +16,20 @@ READY_TIMEOUT = 10.0		# seconds for the ready file to appear
 STOP_TIMEOUT = 8.0		# seconds after SIGTERM before SIGKILL
 KILL_TIMEOUT = 5.0		# seconds to reap after SIGKILL
 CLEAN_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+
+# A sanitizer build reads its options from the environment, which is
+# otherwise kept clean: these pass through.
+SANITIZER_OPTIONS = ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
+# The first line of an ASan, LSan or UBSan report.
+SANITIZER_REPORT = re.compile(r"^(==\d+==ERROR: \w+Sanitizer|"
+    r"\S+:\d+:\d+: runtime error: )", re.M)
+
+# DSP_VALGRIND=1: dspd runs under valgrind, and an invalid access or a
+# definite leak at exit is an error (exit status 99, and in its log).
+VALGRIND = os.environ.get("DSP_VALGRIND") == "1"
+VALGRIND_ARGV = ["valgrind", "--error-exitcode=99", "--leak-check=full",
+    "--errors-for-leak-kinds=definite", "--show-leak-kinds=definite",
+    "--num-callers=30"]
 
 
 class DspdExited(Exception):
@@ -31,7 +46,7 @@ class Dspd:
 	"""One dspd process and where it listens."""
 
 	def __init__(self, binary, workdir, socket_path, env=None, args=(),
-	    listen=("tcp://127.0.0.1:0",)):
+	    listen=("tcp://127.0.0.1:0",), wrap=()):
 		self.binary = binary
 		self.workdir = workdir
 		os.makedirs(workdir, exist_ok=True)
@@ -39,18 +54,33 @@ class Dspd:
 		self.stderr_path = os.path.join(workdir, "stderr")
 		self.socket_path = socket_path
 		self.env = {"PATH": CLEAN_PATH, "LANG": "C.UTF-8"}
+		for name in SANITIZER_OPTIONS:
+			if name in os.environ:
+				self.env[name] = os.environ[name]
 		self.env.update(env or {})
-		self.argv = [binary]
+		self.valgrind_log = os.path.join(workdir, "valgrind.log")
+		self.argv = list(wrap) + [binary]
+		if VALGRIND:
+			self.argv = list(wrap) + VALGRIND_ARGV + \
+			    ["--log-file=" + self.valgrind_log, binary]
 		for addr in listen:
 			self.argv += ["-l", addr]
 		self.argv += ["--ready-file", self.ready_file]
 		if socket_path is not None:
 			self.argv += ["--socket-path", socket_path]
+		# Private database and control socket, unless the test says.
+		self.db_path = os.path.join(workdir, "dsp.db")
+		self.control_path = os.path.join(workdir, "control.sock")
+		if "--db" not in args and "DSP_DB" not in self.env:
+			self.argv += ["--db", self.db_path]
+		if "--control" not in args:
+			self.argv += ["--control", self.control_path]
 		self.argv += list(args)
 		self.proc = None
 		self.addresses = []
 		self.rc = None
 		self.signalled = False	# a test sent a signal: exit expected
+		self.refused_start = False	# ended before ready: the test knows
 
 	def start(self, timeout=READY_TIMEOUT):
 		"""Launch and wait for the ready file; DspdExited if it ends."""
@@ -66,6 +96,7 @@ class Dspd:
 			if rc is not None:
 				self.rc = rc
 				self.errf.close()
+				self.refused_start = True
 				raise DspdExited(rc, self.stderr())
 			lines = self._ready_lines()
 			if lines:
@@ -117,7 +148,7 @@ class Dspd:
 	def died(self):
 		"""True if dspd ended with no signal of ours asking it to."""
 		return self.proc is not None and not self.signalled and \
-		    self.proc.poll() is not None
+		    not self.refused_start and self.proc.poll() is not None
 
 	def wait(self, timeout):
 		"""Wait for the exit; its status, or None if still running."""
@@ -131,6 +162,7 @@ class Dspd:
 		"""SIGTERM, wait, SIGKILL if needed; the exit status."""
 		if self.proc is None:
 			return self.rc
+		self.signalled = True
 		if self.proc.poll() is None:
 			self.proc.send_signal(signal.SIGTERM)
 			try:
@@ -150,6 +182,30 @@ class Dspd:
 		except OSError:
 			return ""
 
+	def memory_errors(self):
+		"""What a sanitizer or valgrind reported about this dspd after
+		it ended, or "" when nothing."""
+		found = []
+		text = self.stderr()
+		m = SANITIZER_REPORT.search(text)
+		if m:
+			found.append(text[m.start():m.start() + 8000])
+		if VALGRIND and self.proc is not None:
+			try:
+				with open(self.valgrind_log) as f:
+					log = f.read()
+			except OSError:
+				log = ""
+			errors = re.search(r"ERROR SUMMARY: (\d+) errors", log)
+			if self.rc == 99 or (errors and errors.group(1) != "0"):
+				found.append("valgrind (exit %s):\n%s" %
+				    (self.rc, log[-8000:]))
+			elif errors is None and self.rc is not None and \
+			    self.rc >= 0:
+				found.append("valgrind wrote no summary:\n" +
+				    log[-2000:])
+		return "\n".join(found)
+
 
 def run_to_exit(binary, workdir, env=None, args=(), timeout=10.0):
 	"""Run dspd expecting it to stop by itself: (status, stderr)."""
@@ -157,6 +213,10 @@ def run_to_exit(binary, workdir, env=None, args=(), timeout=10.0):
 	try:
 		d.start(timeout)
 	except DspdExited as e:
+		report = d.memory_errors()
+		assert not report, report
 		return e.rc, e.stderr
 	rc = d.stop()
+	report = d.memory_errors()
+	assert not report, report
 	return None, d.stderr() + "\n[still running; stopped, status %s]" % rc

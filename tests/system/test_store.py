@@ -1,0 +1,171 @@
+"""The SQLite store behind dspd: the access log people query with the
+sqlite3 CLI, the policy kept across restarts by the environment rule,
+one dspd per database, and a database that cannot be written."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from conftest import marker
+from harness import rawhttp
+from harness.dspd import DspdExited
+
+SQLITE3 = "/usr/bin/sqlite3"
+
+
+def sql(db, query):
+	"""Rows of a query run with the sqlite3 CLI, read-only, as a user
+	would; each row a list of strings."""
+	if not os.access(SQLITE3, os.X_OK):
+		pytest.skip("sqlite3 CLI not installed")
+	out = subprocess.run([SQLITE3, "-readonly", "-separator", "|", db,
+	    query], capture_output=True, text=True, timeout=20, check=True)
+	return [line.split("|") for line in out.stdout.splitlines() if line]
+
+
+def wait_rows(db, query, n, timeout=10.0):
+	deadline = time.monotonic() + timeout
+	while True:
+		rows = sql(db, query)
+		if len(rows) >= n or time.monotonic() > deadline:
+			return rows
+		time.sleep(0.2)
+
+
+def test_denials_queried_with_sqlite3(start_dspd):
+	proxy = start_dspd()
+	m = marker()
+	for path in ("/info?m=" + m, "/containers/json?m=" + m, "/_ping"):
+		rawhttp.exchange(proxy.host, proxy.port, "GET", path)
+	rows = wait_rows(proxy.db_path, "SELECT grp, action, target, status, "
+	    "client, time_utc FROM denials WHERE target LIKE '%%%s%%' "
+	    "ORDER BY id" % m, 2)
+	assert [r[:4] for r in rows] == [
+	    ["info", "info.inspect", "/info?m=" + m, "403"],
+	    ["containers", "containers.list", "/containers/json?m=" + m,
+	    "403"]], rows
+	assert rows[0][4].startswith("127.0.0.1:")
+	assert rows[0][5].startswith(time.strftime("%Y-", time.gmtime()))
+	rows = sql(proxy.db_path, "SELECT DISTINCT verdict, policy_verdict "
+	    "FROM access_log WHERE target LIKE '%%%s%%'" % m)
+	assert rows == [["deny", "deny"]], rows
+	# Allowed requests are in the log, not among the denials.
+	rows = wait_rows(proxy.db_path, "SELECT verdict, status, "
+	    "close_reason, bytes_out > 0 FROM access_log WHERE path = "
+	    "'/_ping'", 1)
+	assert rows == [["allow", "200", "complete", "1"]], rows
+
+
+def test_readme_queries_work_as_written(start_dspd):
+	# The README's example queries run against a real database.
+	proxy = start_dspd()
+	rawhttp.exchange(proxy.host, proxy.port, "GET", "/info")
+	wait_rows(proxy.db_path, "SELECT 1 FROM denials", 1)
+	with open(os.path.join(os.path.dirname(__file__), "..", "..",
+	    "README.md")) as f:
+		readme = f.read()
+	queries = [block.split("```", 1)[0] for block in
+	    readme.split("```sql\n")[1:]]
+	assert len(queries) >= 3, queries
+	for q in queries:
+		sql(proxy.db_path, q)	# raises on an error
+	assert sql(proxy.db_path, queries[0])[0][1] == "info"
+
+
+def test_revision_kept_across_restart(start_dspd, workdir):
+	db = os.path.join(workdir, "keep.db")
+	env = {"CONTAINERS": "1"}
+	start_dspd(env=env, args=["--db", db]).stop()
+	first = sql(db, "SELECT number, source, actor FROM revisions")
+	assert first == [["1", "env", "env"]], first
+	# The same environment, spelled differently: no new revision.
+	proxy = start_dspd(env={"CONTAINERS": "true"}, args=["--db", db])
+	assert sql(db, "SELECT count(*) FROM revisions") == [["1"]]
+	resp = rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/containers/json")
+	assert resp.status == 200
+	proxy.stop()
+
+	# A changed environment is applied as a new revision.
+	proxy = start_dspd(env={"CONTAINERS": "0", "INFO": "1"},
+	    args=["--db", db])
+	rows = sql(db, "SELECT number, source FROM revisions ORDER BY number")
+	assert rows == [["1", "env"], ["2", "env"]], rows
+	now = dict((r[0], r[1]) for r in sql(db, "SELECT name, value FROM "
+	    "policy_now WHERE kind = 'access'"))
+	assert now["containers"] == "off" and now["info"] == "read", now
+	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/containers/json").status == 403
+	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/info").status == 200
+
+
+def test_policy_source_env_applies_every_start(start_dspd, workdir):
+	db = os.path.join(workdir, "env.db")
+	start_dspd(env={"INFO": "1"}, args=["--db", db]).stop()
+	proxy = start_dspd(env={"INFO": "1", "DSP_POLICY_SOURCE": "env"},
+	    args=["--db", db])
+	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/info").status == 200
+	# Same state: nothing new to record, but the environment rules.
+	assert sql(db, "SELECT count(*) FROM revisions") == [["1"]]
+
+
+def test_second_dspd_on_same_database_refused(start_dspd, workdir):
+	db = os.path.join(workdir, "one.db")
+	first = start_dspd(args=["--db", db])
+	with pytest.raises(DspdExited) as e:
+		start_dspd(args=["--db", db])
+	assert e.value.rc == 1
+	lines = [l for l in e.value.stderr.splitlines() if "dspd:" in l]
+	assert len(lines) == 1 and db in lines[0] and "in use" in lines[0], \
+	    e.value.stderr
+	assert rawhttp.exchange(first.host, first.port, "GET",
+	    "/_ping").status == 200
+
+
+def test_database_from_newer_dsp_refused(start_dspd, workdir):
+	db = os.path.join(workdir, "new.db")
+	start_dspd(args=["--db", db]).stop()
+	with sqlite3.connect(db) as c:
+		c.execute("PRAGMA user_version = 999")
+	with pytest.raises(DspdExited) as e:
+		start_dspd(args=["--db", db])
+	assert e.value.rc == 1
+	assert "newer" in e.value.stderr and "999" in e.value.stderr
+
+
+def test_kill_9_then_clean_start(start_dspd, workdir):
+	db = os.path.join(workdir, "kill.db")
+	proxy = start_dspd(args=["--db", db])
+	for _ in range(50):
+		rawhttp.exchange(proxy.host, proxy.port, "GET", "/info")
+	proxy.signal(signal.SIGKILL)
+	proxy.wait(5)
+	proxy = start_dspd(args=["--db", db])
+	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/_ping").status == 200
+	assert sql(db, "PRAGMA integrity_check") == [["ok"]]
+
+
+def test_full_disk_keeps_serving(start_dspd, workdir, engine):
+	# Under a file size limit the database cannot grow: dspd still
+	# serves at once, says the store is degraded, counts what it lost.
+	db = os.path.join(workdir, "full.db")
+	start_dspd(args=["--db", db]).stop()
+	size = os.path.getsize(db)
+	argv = ["prlimit", "--fsize=%d" % (size + 4096), "--"]
+	proxy = start_dspd(args=["--db", db], wrap=argv)
+	for _ in range(400):
+		resp = rawhttp.exchange(proxy.host, proxy.port, "GET", "/info")
+		assert resp.status == 403
+	deadline = time.monotonic() + 10
+	while "store degraded" not in proxy.stderr():
+		assert time.monotonic() < deadline, proxy.stderr()
+		time.sleep(0.2)
+	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/_ping").status == 200
