@@ -142,8 +142,8 @@ size_t		 policy_explain(const struct policy *, const struct endpoint *,
 const char	*policy_access_name(enum access);
 const char	*policy_verdict_name(enum verdict);
 char		*policy_to_json(const struct policy *);
-int		 policy_from_json(const char *, struct policy *, char *,
-		     size_t);
+int		 policy_from_json(const char *, int64_t, struct policy *,
+		     char *, size_t);
 int		 policy_kind_carve_out(enum action_kind);
 int		 policy_kind_default_off(enum action_kind);
 const char	*policy_kind_variable(enum action_kind);

@@ -449,14 +449,90 @@ policy_kind_from_name(const char *name)
 	return (-1);
 }
 
+/* Read one access word. */
+static int
+policy_access_from_name(const char *val, enum access *a)
+{
+	if (val == NULL)
+		return (-1);
+	if (strcmp(val, "off") == 0)
+		*a = ACCESS_OFF;
+	else if (strcmp(val, "read") == 0)
+		*a = ACCESS_READ;
+	else if (strcmp(val, "write") == 0)
+		*a = ACCESS_WRITE;
+	else
+		return (-1);
+	return (0);
+}
+
 /*
- * Read a policy from the JSON object policy_to_json writes; a group the
- * object leaves out is off.  Returns -1 with err set on anything it does
- * not understand, and leaves *out as it was.
+ * Apply the grants of a state: each gives a group an access, or an
+ * action an override, until a time; one whose time has come counts for
+ * nothing even before the store records its end.
+ */
+static int
+policy_apply_grants(struct policy *p, json_t *grants, int64_t now, char *err,
+    size_t errlen)
+{
+	json_t		*g, *until;
+	const char	*name;
+	enum access	 a;
+	size_t		 i;
+	int		 k, grp;
+
+	if (grants == NULL)
+		return (0);
+	if (!json_is_array(grants)) {
+		snprintf(err, errlen, "policy state: grants must be a list");
+		return (-1);
+	}
+	json_array_foreach(grants, i, g) {
+		until = json_object_get(g, "until");
+		if (until != NULL && !json_is_integer(until)) {
+			snprintf(err, errlen, "policy state: grant %zu has a "
+			    "bad until", i);
+			return (-1);
+		}
+		if ((name = json_string_value(json_object_get(g, "group")))
+		    != NULL) {
+			grp = catalogue_group_from_name(name);
+			if (grp == GROUP_UNKNOWN || policy_access_from_name(
+			    json_string_value(json_object_get(g, "access")),
+			    &a) != 0) {
+				snprintf(err, errlen, "policy state: bad grant "
+				    "for group '%.64s'", name);
+				return (-1);
+			}
+			if (until == NULL || json_integer_value(until) > now)
+				p->access[grp] = a;
+			continue;
+		}
+		name = json_string_value(json_object_get(g, "action"));
+		k = name != NULL ? policy_kind_from_name(name) : -1;
+		name = json_string_value(json_object_get(g, "override"));
+		if (k < 0 || name == NULL || (strcmp(name, "allow") != 0 &&
+		    strcmp(name, "deny") != 0)) {
+			snprintf(err, errlen, "policy state: grant %zu names "
+			    "no group or action", i);
+			return (-1);
+		}
+		if (until == NULL || json_integer_value(until) > now)
+			p->override[k] = strcmp(name, "allow") == 0 ?
+			    OVERRIDE_ALLOW : OVERRIDE_DENY;
+	}
+	return (0);
+}
+
+/*
+ * Read a policy from the JSON object the store keeps (policy_to_json's
+ * form, with "grants" that last until a time): a group the object leaves
+ * out is off, a grant whose time is past now is ignored.  Returns -1 with
+ * err set on anything it does not understand, and leaves *out as it was.
  */
 int
-policy_from_json(const char *text, struct policy *out, char *err,
-    size_t errlen)
+policy_from_json(const char *text, int64_t now, struct policy *out,
+    char *err, size_t errlen)
 {
 	struct policy	 p;
 	json_t		*root, *access, *overrides, *v;
@@ -481,20 +557,10 @@ policy_from_json(const char *text, struct policy *out, char *err,
 	json_object_foreach(access, key, v) {
 		g = catalogue_group_from_name(key);
 		val = json_string_value(v);
-		if (g == GROUP_UNKNOWN || val == NULL) {
+		if (g == GROUP_UNKNOWN || policy_access_from_name(val,
+		    &p.access[g]) != 0) {
 			snprintf(err, errlen, "policy state: bad access entry "
 			    "'%.64s'", key);
-			goto out;
-		}
-		if (strcmp(val, "off") == 0)
-			p.access[g] = ACCESS_OFF;
-		else if (strcmp(val, "read") == 0)
-			p.access[g] = ACCESS_READ;
-		else if (strcmp(val, "write") == 0)
-			p.access[g] = ACCESS_WRITE;
-		else {
-			snprintf(err, errlen, "policy state: access of %s is "
-			    "'%.32s'", key, val);
 			goto out;
 		}
 	}
@@ -510,6 +576,9 @@ policy_from_json(const char *text, struct policy *out, char *err,
 		p.override[k] = strcmp(val, "allow") == 0 ? OVERRIDE_ALLOW :
 		    OVERRIDE_DENY;
 	}
+	if (policy_apply_grants(&p, json_object_get(root, "grants"), now,
+	    err, errlen) != 0)
+		goto out;
 	p.revision = out->revision;
 	*out = p;
 	rc = 0;

@@ -61,23 +61,30 @@ runtime_store(void)
 	return (runtime.store);
 }
 
-/* Compile a state and put it in force; the old one stays on failure. */
+/*
+ * Compile a state and put it in force; the old one stays on failure.  The
+ * state in force itself may be given, to compile it again at a later time.
+ */
 static int
 runtime_swap(const char *state, uint64_t revision, char *err, size_t len)
 {
 	struct policy	 p = runtime.config->policy;
 	char		*copy;
 
-	if (policy_from_json(state, &p, err, len) != 0)
+	if (policy_from_json(state, (int64_t)time(NULL), &p, err, len) != 0)
 		return (-1);
-	if ((copy = strdup(state)) == NULL) {
+	if (state == runtime.state)
+		copy = runtime.state;
+	else if ((copy = strdup(state)) == NULL) {
 		snprintf(err, len, "out of memory");
 		return (-1);
 	}
 	p.revision = (unsigned int)revision;
 	runtime.config->policy = p;
-	free(runtime.state);
-	runtime.state = copy;
+	if (copy != runtime.state) {
+		free(runtime.state);
+		runtime.state = copy;
+	}
 	return (0);
 }
 
@@ -135,7 +142,8 @@ runtime_policy_change(const char *state, const struct store_meta *meta,
 	char			 err[256];
 	uint64_t		 rev;
 
-	if (policy_from_json(state, &p, err, sizeof(err)) != 0) {
+	if (policy_from_json(state, (int64_t)time(NULL), &p, err,
+	    sizeof(err)) != 0) {
 		errno = EINVAL;
 		return (-1);
 	}
@@ -167,7 +175,15 @@ runtime_expiry_cb(evutil_socket_t fd, short events, void *arg)
 {
 	struct runtime_change	*rc;
 	struct timeval		 tv = { EXPIRY_RETRY_SEC, 0 };
+	char			 err[256];
 
+	/*
+	 * The grant ends now, whether or not the store can record it: the
+	 * state is compiled again, which leaves out what has run out.
+	 */
+	if (runtime.state != NULL && runtime_swap(runtime.state,
+	    runtime.config->policy.revision, err, sizeof(err)) != 0)
+		log_warnx("expiry: %s", err);
 	if ((rc = calloc(1, sizeof(*rc))) == NULL ||
 	    store_expire(runtime.store, (int64_t)time(NULL),
 	    runtime_commit_cb, rc) != 0) {

@@ -580,7 +580,7 @@ test_json_round_trip(void **state)
 		assert_non_null(text);
 		memset(&q, 0xff, sizeof(q));
 		q.revision = 7;
-		if (policy_from_json(text, &q, err, sizeof(err)) != 0)
+		if (policy_from_json(text, 0, &q, err, sizeof(err)) != 0)
 			fail_msg("case %zu: %s", i, err);
 		assert_int_equal(q.revision, 7);
 		q.revision = p.revision;
@@ -610,11 +610,44 @@ test_json_refused(void **state)
 	before = p;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		if (policy_from_json(bad[i], &p, err, sizeof(err)) == 0)
+		if (policy_from_json(bad[i], 0, &p, err, sizeof(err)) == 0)
 			fail_msg("accepted %s", bad[i]);
 		assert_true(err[0] != '\0');
 		assert_memory_equal(&p, &before, sizeof(p));
 	}
+}
+
+/* A grant counts until its time, then counts for nothing. */
+static void
+test_json_grants(void **state)
+{
+	const char	*text = "{\"access\": {\"containers\": \"read\"}, "
+	    "\"grants\": [{\"group\": \"exec\", \"access\": \"write\", "
+	    "\"until\": 1000}, {\"action\": \"archive\", \"override\": "
+	    "\"allow\", \"until\": 2000}, {\"group\": \"info\", "
+	    "\"access\": \"read\"}]}";
+	struct policy	 p;
+	char		 err[256];
+
+	policy_init(&p);
+	assert_int_equal(policy_from_json(text, 999, &p, err, sizeof(err)), 0);
+	assert_int_equal(p.access[GROUP_EXEC], ACCESS_WRITE);
+	assert_int_equal(p.override[KIND_ARCHIVE], OVERRIDE_ALLOW);
+	assert_int_equal(p.access[GROUP_INFO], ACCESS_READ);
+	assert_int_equal(policy_from_json(text, 1000, &p, err, sizeof(err)),
+	    0);
+	assert_int_equal(p.access[GROUP_EXEC], ACCESS_OFF);
+	assert_int_equal(p.override[KIND_ARCHIVE], OVERRIDE_ALLOW);
+	assert_int_equal(policy_from_json(text, 5000, &p, err, sizeof(err)),
+	    0);
+	assert_int_equal(p.override[KIND_ARCHIVE], OVERRIDE_INHERIT);
+	assert_int_equal(p.access[GROUP_INFO], ACCESS_READ);
+	assert_int_equal(p.access[GROUP_CONTAINERS], ACCESS_READ);
+	assert_int_not_equal(policy_from_json("{\"grants\": [{\"group\": "
+	    "\"exec\", \"access\": \"all\"}]}", 0, &p, err, sizeof(err)),
+	    0);
+	assert_int_not_equal(policy_from_json("{\"grants\": {}}", 0, &p,
+	    err, sizeof(err)), 0);
 }
 
 int
@@ -631,7 +664,8 @@ main(void)
 		cmocka_unit_test(test_explain_truncates),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_json_round_trip),
-		cmocka_unit_test(test_json_refused)
+		cmocka_unit_test(test_json_refused),
+		cmocka_unit_test(test_json_grants)
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
