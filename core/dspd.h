@@ -265,6 +265,9 @@ int		 guard_option(struct guard_config *, const char *,
 		     const char *, char *, size_t);
 const struct guard_option_spec *guard_options(size_t *);
 int		 guard_canon_path(const char *, char *, size_t);
+char		*guard_config_to_json(const struct guard_config *);
+int		 guard_config_from_json(struct guard_config *, const char *,
+		     char *, size_t);
 
 /*
  * protocol.c: one line of the control protocol decoded and checked into a

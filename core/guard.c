@@ -2140,3 +2140,112 @@ guard_option(struct guard_config *conf, const char *option,
 		return (guard_option_list(conf, o, label, value, err, errlen));
 	return (guard_option_item(conf, o, label, value, err, errlen));
 }
+
+/* The switch of a boolean option, by its name. */
+static int
+guard_switch_value(const struct guard_config *conf, const char *name)
+{
+	if (strcmp(name, "allow-privileged") == 0)
+		return (conf->allow_privileged);
+	if (strcmp(name, "allow-host-namespaces") == 0)
+		return (conf->allow_host_namespaces);
+	if (strcmp(name, "allow-devices") == 0)
+		return (conf->allow_devices);
+	if (strcmp(name, "allow-unconfined") == 0)
+		return (conf->allow_unconfined);
+	return (conf->allow_sysctls);
+}
+
+/*
+ * The relaxations as the JSON object a policy revision keeps, keyed by
+ * option name: {"allow-privileged": false, "allow-cap": ["NET_ADMIN"],
+ * "allow-bind": ["/srv"], ...}.  Returns an allocated string.
+ */
+char *
+guard_config_to_json(const struct guard_config *conf)
+{
+	json_t	*obj, *list;
+	char	*out;
+	size_t	 i, n;
+
+	if ((obj = json_object()) == NULL)
+		return (NULL);
+	for (i = 0; i < nitems(guard_option_table); i++) {
+		if (guard_option_table[i].arg == GUARD_ARG_BOOL) {
+			json_object_set_new(obj, guard_option_table[i].name,
+			    json_boolean(guard_switch_value(conf,
+			    guard_option_table[i].name)));
+			continue;
+		}
+		list = json_array();
+		if (strcmp(guard_option_table[i].name, "allow-cap") == 0) {
+			if (conf->allow_all_caps)
+				json_array_append_new(list, json_string("ALL"));
+			for (n = 0; n < nitems(guard_caps); n++)
+				if (conf->allow_caps & ((uint64_t)1 << n))
+					json_array_append_new(list,
+					    json_string(guard_caps[n]));
+		} else {
+			for (n = 0; n < conf->nallow_bind; n++)
+				json_array_append_new(list,
+				    json_string(conf->allow_bind[n]));
+		}
+		json_object_set_new(obj, guard_option_table[i].name, list);
+	}
+	out = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(obj);
+	return (out);
+}
+
+/*
+ * Read the relaxations back from a revision's JSON object, through the
+ * same checks as the command line; *conf is replaced only on success.
+ */
+int
+guard_config_from_json(struct guard_config *conf, const char *text,
+    char *err, size_t errlen)
+{
+	struct guard_config	 c;
+	json_t			*obj, *v, *item;
+	const char		*key;
+	size_t			 i;
+	int			 rc = -1;
+
+	guard_config_init(&c);
+	obj = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
+	if (obj == NULL || !json_is_object(obj)) {
+		guard_fmt(err, errlen, "guard state is not a JSON object");
+		goto out;
+	}
+	json_object_foreach(obj, key, v) {
+		if (json_is_boolean(v)) {
+			if (guard_option(&c, key, json_is_true(v) ? "1" : "0",
+			    err, errlen) != 0)
+				goto out;
+			continue;
+		}
+		if (!json_is_array(v)) {
+			guard_fmt(err, errlen, "guard state: %.64s is neither "
+			    "a boolean nor a list", key);
+			goto out;
+		}
+		json_array_foreach(v, i, item) {
+			if (!json_is_string(item) || guard_option(&c, key,
+			    json_string_value(item), err, errlen) != 0) {
+				if (json_is_string(item))
+					goto out;
+				guard_fmt(err, errlen, "guard state: %.64s "
+				    "holds a non-string", key);
+				goto out;
+			}
+		}
+	}
+	guard_config_free(conf);
+	*conf = c;
+	rc = 0;
+out:
+	if (rc != 0)
+		guard_config_free(&c);
+	json_decref(obj);
+	return (rc);
+}

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "dspd.h"
 
 /* Seconds between retries of an expiry revision the store refused. */
@@ -42,6 +44,8 @@ static struct {
 static void	runtime_arm_expiry(void);
 static void	runtime_bypass_end_cb(evutil_socket_t, short, void *);
 static void	runtime_bypass_start(const char *, time_t);
+static int	runtime_state_guard(const char *, struct guard_config *,
+		    char *, size_t);
 
 const struct policy *
 runtime_policy(void)
@@ -62,25 +66,88 @@ runtime_store(void)
 }
 
 /*
+ * The state a revision keeps: the policy and, under "guard", the create
+ * guard's relaxations.  Returns an allocated JSON text.
+ */
+static char *
+runtime_state_json(const struct policy *p, const struct guard_config *g)
+{
+	char	*ptext, *gtext, *out = NULL;
+	json_t	*root = NULL, *guard = NULL;
+
+	ptext = policy_to_json(p);
+	gtext = guard_config_to_json(g);
+	if (ptext != NULL && gtext != NULL &&
+	    (root = json_loads(ptext, 0, NULL)) != NULL &&
+	    (guard = json_loads(gtext, 0, NULL)) != NULL &&
+	    json_object_set_new(root, "guard", guard) == 0) {
+		guard = NULL;
+		out = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+	}
+	json_decref(root);
+	json_decref(guard);
+	free(ptext);
+	free(gtext);
+	return (out);
+}
+
+/*
+ * Read the guard's relaxations out of a state: 1 when it has them, 0 when
+ * it predates them (the command line's stay), -1 on an error.
+ */
+static int
+runtime_state_guard(const char *state, struct guard_config *g, char *err,
+    size_t len)
+{
+	json_t	*root, *obj;
+	char	*text;
+	int	 rc;
+
+	if ((root = json_loads(state, 0, NULL)) == NULL) {
+		snprintf(err, len, "policy state is not JSON");
+		return (-1);
+	}
+	if ((obj = json_object_get(root, "guard")) == NULL) {
+		json_decref(root);
+		return (0);
+	}
+	text = json_dumps(obj, JSON_COMPACT);
+	rc = text != NULL ? guard_config_from_json(g, text, err, len) : -1;
+	free(text);
+	json_decref(root);
+	return (rc == 0 ? 1 : -1);
+}
+
+/*
  * Compile a state and put it in force; the old one stays on failure.  The
  * state in force itself may be given, to compile it again at a later time.
  */
 static int
 runtime_swap(const char *state, uint64_t revision, char *err, size_t len)
 {
-	struct policy	 p = runtime.config->policy;
-	char		*copy;
+	struct policy		 p = runtime.config->policy;
+	struct guard_config	 guard;
+	char			*copy;
+	int			 have_guard;
 
 	if (policy_from_json(state, (int64_t)time(NULL), &p, err, len) != 0)
+		return (-1);
+	guard_config_init(&guard);
+	if ((have_guard = runtime_state_guard(state, &guard, err, len)) < 0)
 		return (-1);
 	if (state == runtime.state)
 		copy = runtime.state;
 	else if ((copy = strdup(state)) == NULL) {
 		snprintf(err, len, "out of memory");
+		guard_config_free(&guard);
 		return (-1);
 	}
 	p.revision = (unsigned int)revision;
 	runtime.config->policy = p;
+	if (have_guard) {
+		guard_config_free(&runtime.config->guard);
+		runtime.config->guard = guard;
+	}
 	if (copy != runtime.state) {
 		free(runtime.state);
 		runtime.state = copy;
@@ -139,14 +206,18 @@ runtime_policy_change(const char *state, const struct store_meta *meta,
 {
 	struct runtime_change	*rc;
 	struct policy		 p;
+	struct guard_config	 g;
 	char			 err[256];
 	uint64_t		 rev;
 
+	guard_config_init(&g);
 	if (policy_from_json(state, (int64_t)time(NULL), &p, err,
-	    sizeof(err)) != 0) {
+	    sizeof(err)) != 0 || runtime_state_guard(state, &g, err,
+	    sizeof(err)) < 0) {
 		errno = EINVAL;
 		return (-1);
 	}
+	guard_config_free(&g);
 	if (runtime.store == NULL) {
 		/* No database: the change lives as long as this dspd. */
 		rev = (uint64_t)runtime.config->policy.revision + 1;
@@ -233,7 +304,7 @@ runtime_open(struct event_base *base, struct config *cf, char *err,
 	}
 	runtime.config = cf;
 	runtime.started = time(NULL);
-	if ((env_state = policy_to_json(&cf->policy)) == NULL) {
+	if ((env_state = runtime_state_json(&cf->policy, &cf->guard)) == NULL) {
 		snprintf(err, len, "out of memory");
 		return (-1);
 	}

@@ -169,3 +169,36 @@ def test_full_disk_keeps_serving(start_dspd, workdir, engine):
 		time.sleep(0.2)
 	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
 	    "/_ping").status == 200
+
+
+def test_guard_relaxations_are_revisioned(start_dspd, workdir, engine):
+	# The create guard's relaxations are part of the policy: stored with
+	# each revision, and a change of them is a new revision.
+	db = os.path.join(workdir, "guard.db")
+	env = {"CONTAINERS": "1", "POST": "1"}
+	proxy = start_dspd(env=env, args=["--db", db, "--allow-bind", "/srv"])
+	state = sql(db, "SELECT json_extract(state, '$.guard.\"allow-bind\"'),"
+	    " json_extract(state, '$.guard.\"allow-privileged\"') FROM "
+	    "policy_revision ORDER BY number DESC LIMIT 1")
+	assert state == [['["/srv"]', "0"]], state
+	body = b'{"Image": "dsp-busybox", "HostConfig": {"Privileged": true}}'
+	resp = rawhttp.exchange(proxy.host, proxy.port, "POST",
+	    "/containers/create", [("Content-Type", "application/json")], body)
+	assert resp.status == 403, resp
+	proxy.stop()
+
+	# Same flags: no new revision.  A relaxation added: a new one, in
+	# force at once.
+	start_dspd(env=env, args=["--db", db, "--allow-bind", "/srv"]).stop()
+	assert sql(db, "SELECT count(*) FROM revisions") == [["1"]]
+	name = marker()
+	proxy = start_dspd(env=env, args=["--db", db, "--allow-bind", "/srv",
+	    "--allow-privileged"])
+	assert sql(db, "SELECT count(*) FROM revisions") == [["2"]]
+	resp = rawhttp.exchange(proxy.host, proxy.port, "POST",
+	    "/containers/create?name=" + name,
+	    [("Content-Type", "application/json")], body)
+	try:
+		assert resp.status == 201, resp
+	finally:
+		engine.remove_container(name)

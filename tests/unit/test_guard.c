@@ -1151,6 +1151,52 @@ test_catalogue(void **state)
 	assert_int_equal(r.verdict, GUARD_PASS);
 }
 
+/* The relaxations survive the trip through a revision's JSON. */
+static void
+test_config_json(void **state)
+{
+	struct guard_config	 a, b;
+	char			*text, *again, err[256];
+
+	guard_config_init(&a);
+	assert_int_equal(guard_option(&a, "allow-privileged", NULL, err,
+	    sizeof(err)), 0);
+	assert_int_equal(guard_option(&a, "allow-cap", "net_admin", err,
+	    sizeof(err)), 0);
+	assert_int_equal(guard_option(&a, "DSP_ALLOW_BIND", "/srv,/data/app/",
+	    err, sizeof(err)), 0);
+	text = guard_config_to_json(&a);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"allow-privileged\":true"));
+	assert_non_null(strstr(text, "\"allow-cap\":[\"NET_ADMIN\"]"));
+	assert_non_null(strstr(text, "\"allow-bind\":[\"/srv\",\"/data/app\"]"));
+	assert_non_null(strstr(text, "\"allow-devices\":false"));
+
+	guard_config_init(&b);
+	assert_int_equal(guard_config_from_json(&b, text, err, sizeof(err)),
+	    0);
+	again = guard_config_to_json(&b);
+	assert_string_equal(text, again);
+	assert_int_equal(b.allow_privileged, 1);
+	assert_int_equal(b.nallow_bind, 2);
+
+	/* Refused whole: the config in force stays as it was. */
+	assert_int_not_equal(guard_config_from_json(&b, "{\"allow-cap\": "
+	    "[\"FLY\"]}", err, sizeof(err)), 0);
+	assert_int_not_equal(guard_config_from_json(&b, "{\"allow-bind\": "
+	    "[\"relative\"]}", err, sizeof(err)), 0);
+	assert_int_not_equal(guard_config_from_json(&b, "{\"no-such\": true}",
+	    err, sizeof(err)), 0);
+	assert_int_not_equal(guard_config_from_json(&b, "[]", err,
+	    sizeof(err)), 0);
+	assert_int_equal(b.allow_privileged, 1);
+	assert_int_equal(b.nallow_bind, 2);
+	free(text);
+	free(again);
+	guard_config_free(&a);
+	guard_config_free(&b);
+}
+
 int
 main(void)
 {
@@ -1161,6 +1207,7 @@ main(void)
 		cmocka_unit_test(test_canon_path),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_catalogue),
+		cmocka_unit_test(test_config_json),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
