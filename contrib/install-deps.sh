@@ -10,7 +10,9 @@ set -eu
 # llhttp's C sources; the unit and system test tools (sqlite3 reads the
 # access log as the README shows); a real Docker engine
 # with its route table (the catalogue's oracle), an image to run, and
-# Debian's docker-compose (v1), whose creates the create guard must pass.
+# Debian's docker-compose (v1), whose creates the create guard must pass;
+# clang with its runtime (libFuzzer and the sanitizers, which do not link
+# without libclang-rt-14-dev) and valgrind, for the fuzz and memory suites.
 PACKAGES="
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libsqlite3-dev libncurses-dev libjansson-dev
@@ -18,6 +20,7 @@ PACKAGES="
 	libcmocka-dev python3-pytest socat tmux sqlite3
 	docker.io busybox-static golang-github-docker-docker-dev
 	docker-compose
+	clang libclang-rt-14-dev valgrind
 "
 
 prog=install-deps.sh

@@ -739,6 +739,8 @@ out:
 			free(vals[i].v[j]);
 		free(vals[i].v);
 	}
+	if (rc != 0)
+		config_free(cf);
 	return (rc);
 }
 

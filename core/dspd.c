@@ -101,12 +101,14 @@ main(int argc, char **argv)
 		fatalx("event_base_new failed");
 	if (runtime_open(dspd.base, &cf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dspd: %s\n", err);
-		return (1);
+		goto fail_runtime;
 	}
-	if (listener_open_all(dspd.base, &cf) != 0) {
-		runtime_close();
-		return (1);
+	if (control_open(dspd.base, &cf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dspd: %s\n", err);
+		goto fail_control;
 	}
+	if (listener_open_all(dspd.base, &cf) != 0)
+		goto fail_listeners;
 	ev_term = evsignal_new(dspd.base, SIGTERM, dspd_signal_cb, NULL);
 	ev_int = evsignal_new(dspd.base, SIGINT, dspd_signal_cb, NULL);
 	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) ||
@@ -121,6 +123,7 @@ main(int argc, char **argv)
 
 	session_close_all();
 	listener_close_all();
+	control_close();
 	runtime_close();
 	if (dspd.drain_timer != NULL)
 		event_free(dspd.drain_timer);
@@ -132,4 +135,13 @@ main(int argc, char **argv)
 	config_free(&cf);
 	log_info("exiting");
 	return (0);
+
+fail_listeners:
+	control_close();
+fail_control:
+	runtime_close();
+fail_runtime:
+	event_base_free(dspd.base);
+	config_free(&cf);
+	return (1);
 }

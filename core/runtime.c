@@ -397,8 +397,9 @@ runtime_close(void)
 }
 
 /*
- * An exchange ended: count it and hand its record to the store's queue,
- * which drops and counts rather than wait when it is full.
+ * An exchange ended: count it, show it to the control socket's
+ * subscribers, and hand its record to the store's queue, which drops and
+ * counts rather than wait when it is full.
  */
 void
 runtime_exchange_end(const struct session *s, const struct exchange *ex)
@@ -409,8 +410,6 @@ runtime_exchange_end(const struct session *s, const struct exchange *ex)
 	runtime.requests++;
 	if (ex->verdict == VERDICT_DENY || ex->status == 403)
 		runtime.denials++;
-	if (runtime.store == NULL)
-		return;
 	gettimeofday(&now, NULL);
 	timersub(&now, &ex->start, &d);
 	memset(&row, 0, sizeof(row));
@@ -434,7 +433,9 @@ runtime_exchange_end(const struct session *s, const struct exchange *ex)
 	row.bytes_out = ex->bytes_out;
 	row.close_reason = session_close_reason_name(ex->reason);
 	row.guard = ex->guard_field[0] != '\0' ? ex->guard_field : NULL;
-	store_log_access(runtime.store, &row);
+	control_publish(&row);
+	if (runtime.store != NULL)
+		store_log_access(runtime.store, &row);
 }
 
 /* Counters and health for status requests. */

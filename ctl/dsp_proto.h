@@ -77,10 +77,10 @@
 #define DSP_ERR_MALFORMED	"malformed"	/* not a JSON object, bad id */
 #define DSP_ERR_TOO_LARGE	"too_large"	/* over DSP_LINE_MAX; closed */
 #define DSP_ERR_UNKNOWN		"unknown_request"
-#define DSP_ERR_ARGUMENT	"bad_argument"	/* member missing, wrong, extra */
+#define DSP_ERR_ARGUMENT	"bad_argument"	/* member missing, bad, extra */
 #define DSP_ERR_READ_ONLY	"read_only"	/* a change on --control-ro */
 #define DSP_ERR_DENIED		"not_allowed"	/* peer's uid and gid refused */
-#define DSP_ERR_BUSY		"busy"		/* too many clients or requests */
+#define DSP_ERR_BUSY		"busy"		/* too many clients or jobs */
 #define DSP_ERR_NO_DATABASE	"no_database"	/* dspd runs with --db none */
 #define DSP_ERR_NOT_FOUND	"not_found"	/* no such revision */
 #define DSP_ERR_TOO_LONG	"too_long"	/* bypass over --max-bypass */

@@ -64,7 +64,6 @@ static const struct head_limits fuzz_limits[] = {
 
 static struct policy		 fuzz_policies[POLICY_COUNT];
 static llhttp_settings_t	 fuzz_settings;
-static llhttp_settings_t	 fuzz_check_settings;
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -179,7 +178,6 @@ fuzz_init(void)
 	fuzz_settings.on_headers_complete = fuzz_on_headers_complete;
 	fuzz_settings.on_body = fuzz_on_body;
 	fuzz_settings.on_message_complete = fuzz_on_message_complete;
-	fuzz_check_settings = fuzz_settings;
 }
 
 /*
@@ -517,7 +515,7 @@ fuzz_check_reframed(const char *head, size_t head_len,
 
 	memset(&again, 0, sizeof(again));
 	again.hold = 1;
-	llhttp_init(&p, HTTP_REQUEST, &fuzz_check_settings);
+	llhttp_init(&p, HTTP_REQUEST, &fuzz_settings);
 	p.data = &again;
 	err = llhttp_execute(&p, all, len + rq->body_len);
 	assert(err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE);

@@ -32,6 +32,7 @@ PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 - "$top" "$tmp/routes" "$out" \
     <<'EOF'
 import ast
 import hashlib
+import json
 import os
 import sys
 
@@ -42,7 +43,12 @@ from harness import rawhttp
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
 UA = ("User-Agent", "Docker-Client/20.10.24 (linux)")
 seeds = {"fuzz_head": set(), "fuzz_response": set(), "fuzz_env": set(),
-    "fuzz_query": set()}
+    "fuzz_query": set(), "fuzz_guard": set()}
+# The create-class actions in fuzz_guard.c's order, by their paths.
+GUARD_PATHS = (("/containers/create", ""), ("/containers/", "/update"),
+    ("/containers/", "/exec"), ("/services/create", ""),
+    ("/services/", "/update"), ("/volumes/create", ""),
+    ("/plugins/pull", ""), ("/plugins/", "/upgrade"))
 
 
 def add_target(t):
@@ -96,14 +102,41 @@ def value(node):
 	return eval(compile(tree, "<seed>", "eval"), {"__builtins__": {}})
 
 
+def add_body(target, body):
+	"""A body for fuzz_guard, for the action its target names."""
+	if isinstance(body, (dict, list)):
+		body = json.dumps(body).encode()
+	elif isinstance(body, str):
+		body = body.encode()
+	if not isinstance(body, bytes):
+		return
+	path = target.split("?", 1)[0] if isinstance(target, str) else ""
+	for i, (start, end) in enumerate(GUARD_PATHS):
+		if start in path and path.endswith(end):
+			break
+	else:
+		i = 0
+	seeds["fuzz_guard"].add(bytes([i, 0]) + body)
+
+
 # The system tests' requests: calls of rawhttp's request and exchange,
-# raw heads written out as bytes, and every literal target.
+# raw heads written out as bytes, and every literal target; the bodies
+# of the guard's tests (post() calls and (name, target, body) rows).
 for name in sorted(os.listdir(os.path.join(top, "tests", "system"))):
 	if not name.endswith(".py"):
 		continue
 	with open(os.path.join(top, "tests", "system", name)) as f:
 		tree = ast.parse(f.read())
 	for node in ast.walk(tree):
+		if isinstance(node, ast.Tuple) and len(node.elts) >= 3:
+			try:
+				row = [value(x) for x in node.elts[:3]]
+			except Exception:
+				row = []
+			if row and isinstance(row[1], str) and \
+			    isinstance(row[2], (dict, list, bytes)):
+				add_body(row[1], row[2])
+			continue
 		if isinstance(node, ast.Constant):
 			v = node.value
 			if isinstance(v, str):
@@ -118,6 +151,13 @@ for name in sorted(os.listdir(os.path.join(top, "tests", "system"))):
 			continue
 		fn = node.func.attr if isinstance(node.func, ast.Attribute) \
 		    else getattr(node.func, "id", "")
+		if fn == "post" and len(node.args) >= 3:
+			try:
+				add_body(value(node.args[1]),
+				    value(node.args[2]))
+			except Exception:
+				pass
+			continue
 		args = node.args[2:] if fn == "exchange" else node.args
 		if fn not in ("request", "exchange") or len(args) < 2:
 			continue
@@ -185,6 +225,37 @@ for head, response in (
     (0, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: "
 	b"chunked\r\n\r\n0\r\n\r\n")):
 	seeds["fuzz_response"].add(bytes([head]) + response)
+
+# Bodies the clients send, the engine's inspect of a container, host paths.
+for i, body in ((0, {"Image": "dsp-busybox", "Cmd": ["true"],
+    "HostConfig": {"Binds": ["/srv/data:/data:ro", "named:/v"],
+    "Mounts": [{"Type": "bind", "Source": "/srv/data/x", "Target": "/x"},
+    {"Type": "volume", "Source": "v", "Target": "/y",
+    "VolumeOptions": {"DriverConfig": {"Name": "local", "Options":
+    {"type": "none", "o": "bind", "device": "/etc"}}}}],
+    "CapAdd": ["NET_ADMIN"], "CapDrop": ["ALL"], "VolumesFrom": ["other:ro"],
+    "SecurityOpt": ["no-new-privileges"], "Sysctls": {"net.ipv4.ip_forward":
+    "1"}}}),
+    (1, {"Memory": 1048576, "Devices": []}),
+    (2, {"Cmd": ["sh"], "Privileged": False, "User": "root"}),
+    (3, {"Name": "s", "TaskTemplate": {"ContainerSpec": {"Image": "x",
+    "Mounts": [{"Type": "bind", "Source": "/", "Target": "/h"}],
+    "Privileges": {"SELinuxContext": {"Disable": True}}}},
+    "Networks": [{"Target": "host"}]}),
+    (5, {"Name": "v", "Driver": "local", "DriverOpts": {"type": "none",
+    "o": "bind", "device": "/var/lib"}}),
+    (6, [{"Name": "network", "Value": ["host"]}, {"Name": "mount",
+    "Value": ["/var/lib/docker"]}, {"Name": "device", "Value": ["/dev/fuse"]},
+    {"Name": "capabilities", "Value": ["CAP_SYS_ADMIN"]}])):
+	add_body(GUARD_PATHS[i][0] + ("c0ffee" + GUARD_PATHS[i][1]
+	    if GUARD_PATHS[i][1] else ""), body)
+seeds["fuzz_guard"].add(b"\0\0" + json.dumps({"Name": "/other",
+    "HostConfig": {"Binds": ["/etc:/e"]}, "Mounts": [{"Type": "bind",
+    "Source": "/run/docker.sock", "Destination": "/s"}]}).encode())
+for path in (b"/srv/../etc/./x//y/", b"/", b"/..", b"relative", b"/a\\b"):
+	seeds["fuzz_guard"].add(b"\0\0" + path)
+seeds["fuzz_guard"].add(b"\0\x7f{\"HostConfig\":{\"Privileged\":true,"
+    b"\"PidMode\":\"host\",\"CapAdd\":[\"ALL\"]}}")
 
 # The images' variables and the values the parsers take.
 names = ["AUTH", "BUILD", "COMMIT", "CONFIGS", "CONTAINERS", "DISTRIBUTION",

@@ -5,6 +5,8 @@ reads again."""
 import socket
 import time
 
+import pytest
+
 from harness import rawhttp
 
 LOG_BYTES = 12 * 1000 * 1000	# bytes the container writes to its log
@@ -19,6 +21,7 @@ def rss_kib(pid):
 	raise RuntimeError("no VmRSS for %d" % pid)
 
 
+@pytest.mark.rss
 def test_stalled_reader_bounds_memory(start_dspd, containers, engine):
 	name, _ = containers.run(["sh", "-c", "yes dspdspdspdspdspdspdsp | "
 	    "head -c %d" % LOG_BYTES])

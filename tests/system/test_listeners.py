@@ -12,10 +12,9 @@ import time
 
 import pytest
 
-from conftest import NO_STATE, marker
+from conftest import NO_STATE, TEST_USER, marker
 from harness import checks, rawhttp
 
-TEST_USER = "dsp-test-user"
 
 
 def have_ipv6_loopback():
@@ -35,18 +34,6 @@ def ping_unix(path):
 
 def ping_tcp(host, port):
 	return rawhttp.exchange(host, port, "GET", "/_ping")
-
-
-@pytest.fixture
-def test_user():
-	"""An unprivileged user: root ignores file modes and credentials."""
-	try:
-		pwd.getpwnam(TEST_USER)
-	except KeyError:
-		subprocess.run(["useradd", "--system", "--no-create-home",
-		    "--shell", "/usr/sbin/nologin", TEST_USER], check=True,
-		    timeout=30)
-	return pwd.getpwnam(TEST_USER)
 
 
 def ping_as(user, path):

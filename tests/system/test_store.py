@@ -202,3 +202,50 @@ def test_guard_relaxations_are_revisioned(start_dspd, workdir, engine):
 		assert resp.status == 201, resp
 	finally:
 		engine.remove_container(name)
+
+
+def test_unwritable_database_degrades_and_recovers(start_dspd, workdir,
+    tap, test_user):
+	# dspd as an unprivileged user (root ignores file modes) over a
+	# database it may not write: traffic is served, the store says it is
+	# degraded and counts what it loses, and writes again once it can.
+	user = test_user
+	os.chmod(workdir, 0o755)
+	os.chmod(tap.listen_path, 0o666)
+	home = os.path.join(workdir, "dspd1")
+	os.makedirs(home)
+	os.chown(home, user.pw_uid, user.pw_gid)
+	dbdir = os.path.join(workdir, "db")
+	os.makedirs(dbdir)
+	db = os.path.join(dbdir, "ro.db")
+	start_dspd(args=["--db", db]).stop()	# made by root, dspd0
+	for name in os.listdir(dbdir):
+		os.chown(os.path.join(dbdir, name), user.pw_uid, user.pw_gid)
+	os.chown(dbdir, user.pw_uid, user.pw_gid)
+	os.chmod(db, 0o444)
+
+	proxy = start_dspd(args=["--db", db], upstream=tap.listen_path,
+	    wrap=["setpriv", "--reuid", str(user.pw_uid), "--regid",
+	    str(user.pw_gid), "--clear-groups"])
+	for _ in range(20):
+		assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+		    "/info").status == 403
+	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/_ping").status == 200
+	deadline = time.monotonic() + 10
+	while "store degraded" not in proxy.stderr():
+		assert time.monotonic() < deadline, proxy.stderr()
+		time.sleep(0.2)
+
+	os.chmod(db, 0o644)
+	m = marker()
+	deadline = time.monotonic() + 15
+	while True:
+		rawhttp.exchange(proxy.host, proxy.port, "GET", "/info?m=" + m)
+		if sql(db, "SELECT count(*) FROM access_log WHERE target "
+		    "LIKE '%%%s%%'" % m) != [["0"]]:
+			break
+		assert time.monotonic() < deadline, proxy.stderr()
+		time.sleep(0.5)
+	assert "store writing again" in proxy.stderr()
+

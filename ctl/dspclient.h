@@ -1,0 +1,61 @@
+/*
+ * libdspclient: the client side of dspd's control socket, for dspctl,
+ * dsptui and tests.  It connects, checks the greeting, sends requests
+ * with ids and reads replies and events one line at a time.  Messages
+ * are jansson objects; the protocol itself is in dsp_proto.h.
+ */
+
+#ifndef DSPCLIENT_H
+#define DSPCLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "dsp_proto.h"
+
+/*
+ * Bytes of one message from dspd: replies may be longer than requests
+ * (a thousand access rows).
+ */
+#define CLIENT_REPLY_MAX	(32 * 1024 * 1024)
+/* Milliseconds to wait for the greeting after connecting. */
+#define CLIENT_GREETING_MSEC	5000
+
+/* What went wrong, so that a caller can pick its exit status. */
+enum client_failure {
+	CLIENT_UNREACHABLE = 1,	/* no dspd answers on the socket */
+	CLIENT_PROTOCOL,	/* it answered something unexpected */
+	CLIENT_REFUSED,		/* it answered with an error */
+	CLIENT_TIMEOUT,		/* no answer in time */
+	CLIENT_CLOSED		/* it closed the connection */
+};
+
+struct client_error {
+	enum client_failure	 failure;
+	char			 code[32];	/* dspd's code, when refused */
+	char			 message[512];
+};
+
+struct client;
+
+int		 client_connect(const char *, struct client **,
+		     struct client_error *);
+int		 client_open_fd(int, struct client **, struct client_error *);
+void		 client_close(struct client *);
+int		 client_fd(const struct client *);
+int		 client_read_only(const struct client *);
+const char	*client_server_version(const struct client *);
+int		 client_send(struct client *, const char *, json_t *,
+		     uint64_t *, struct client_error *);
+int		 client_read(struct client *, int, json_t **,
+		     struct client_error *);
+int		 client_call(struct client *, const char *, json_t *, int,
+		     json_t **, struct client_error *);
+
+int		 client_parse_duration(const char *, long long *);
+size_t		 client_format_duration(long long, char *, size_t);
+size_t		 client_format_time(double, char *, size_t);
+
+#endif /* DSPCLIENT_H */
