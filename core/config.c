@@ -58,6 +58,8 @@ enum option_id {
 /* getopt values of the create guard's options, which guard.c describes. */
 #define GUARD_OPTION_BASE	512
 #define GUARD_OPTIONS_MAX	32
+/* getopt's table: dspd's options, the guard's, help, version, the end. */
+#define LONGOPTS_MAX		(OPT_COUNT + GUARD_OPTIONS_MAX + 3)
 
 enum option_kind {
 	KIND_LIST,	/* repeatable; comma-separated in the environment */
@@ -69,7 +71,7 @@ struct option_spec {
 	const char		*name;
 	enum option_kind	 kind;
 	const char		*env;		/* DSP_ twin */
-	const char		*alias;		/* the HAProxy images' name */
+	const char		*alias;		/* the images' name */
 	const char		*def;
 	const char		*arg;
 	const char		*help;
@@ -169,8 +171,8 @@ config_usage(FILE *out)
 		o = &config_options[i];
 		snprintf(flag, sizeof(flag), "--%s%s%s", o->name,
 		    o->arg ? " " : "", o->arg ? o->arg : "");
-		fprintf(out, "  %s%-26s %s\n", i == OPT_LISTEN ? "-l, " : "    ",
-		    flag, o->help);
+		fprintf(out, "  %s%-26s %s\n",
+		    i == OPT_LISTEN ? "-l, " : "    ", flag, o->help);
 		fprintf(out, "  %-30s [%s%s%s%s%s]\n", "", o->env,
 		    o->alias ? " or " : "", o->alias ? o->alias : "",
 		    o->def ? ", default " : "", o->def ? o->def : "");
@@ -620,17 +622,18 @@ config_getenv(const char *name)
 int
 config_load(struct config *cf, int argc, char **argv)
 {
-	struct option			 longopts[OPT_COUNT + GUARD_OPTIONS_MAX + 3];
+	struct option			 longopts[LONGOPTS_MAX];
 	const struct guard_option_spec	*guard;
 	size_t				 nguard, j;
 	struct option_values		 vals[OPT_COUNT];
 	char				 err[512];
-	char				 guard_seen[GUARD_OPTIONS_MAX] = { 0 };
+	char				 guard_seen[GUARD_OPTIONS_MAX];
 	const char			*env;
 	int				 ch, i, rc = -1;
 
 	memset(cf, 0, sizeof(*cf));
 	memset(vals, 0, sizeof(vals));
+	memset(guard_seen, 0, sizeof(guard_seen));
 	guard_config_init(&cf->guard);
 	guard = guard_options(&nguard);
 	if (nguard > GUARD_OPTIONS_MAX)
@@ -727,7 +730,7 @@ config_load(struct config *cf, int argc, char **argv)
 		goto out;
 	}
 	if ((env = getenv("DISABLE_IPV6")) != NULL)
-		env_bool(env, &cf->disable_ipv6);	/* checked just above */
+		env_bool(env, &cf->disable_ipv6);	/* checked above */
 	rc = 0;
 	goto out;
 

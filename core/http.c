@@ -69,7 +69,7 @@ http_scan_head(struct head_scan *scan, const char *buf, size_t len,
 
 		if (c == '\r') {
 			if (pos + 1 == len)
-				break;	/* its line feed has not come yet */
+				break;	/* line feed still to come */
 			if (buf[pos + 1] != '\n') {
 				*why = "carriage return without line feed";
 				return (HEAD_BAD);

@@ -124,7 +124,8 @@ listener_open_tcp(struct event_base *base, const char *addr, int no_ipv6)
 	struct addrinfo		 hints, *res = NULL;
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen = sizeof(ss);
-	char			 host[256], port[16], bound[INET6_ADDRSTRLEN];
+	char			 host[256], port[16];
+	char			 bound[INET6_ADDRSTRLEN];
 	char			 name[300];
 	const char		*colon, *h = addr;
 	size_t			 hlen;

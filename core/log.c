@@ -262,7 +262,8 @@ log_exchange(const struct session *s, const struct exchange *ex)
 	action = ex->endpoint != NULL ? ex->endpoint->action : "unknown";
 	snprintf(msg, sizeof(msg), "%s %s %s %s %s %s status=%d in=%llu "
 	    "out=%llu ms=%lld close=%s", s->client,
-	    ex->method != NULL ? ex->method : "-", ex->target != NULL ? ex->target : "-", group, action, verdict,
+	    ex->method != NULL ? ex->method : "-",
+	    ex->target != NULL ? ex->target : "-", group, action, verdict,
 	    ex->status, (unsigned long long)ex->bytes_in,
 	    (unsigned long long)ex->bytes_out, msec,
 	    session_close_reason_name(ex->reason));

@@ -24,7 +24,6 @@
 struct runtime_change {
 	runtime_change_cb	 cb;
 	void			*arg;
-	char			*state;		/* for the in-memory path */
 };
 
 static struct {
@@ -33,7 +32,7 @@ static struct {
 	struct event	*wake;
 	struct event	*expiry;
 	struct event	*bypass_end;
-	char		*state;		/* JSON of the policy in force */
+	char		*state;		/* policy in force, JSON */
 	time_t		 started;
 	uint64_t	 requests;
 	uint64_t	 denials;
@@ -191,7 +190,6 @@ runtime_commit_cb(const struct store_commit *c, void *arg)
 		log_warnx("policy change failed: %s", error);
 	if (rc->cb != NULL)
 		rc->cb(error == NULL ? c->revision : 0, error, rc->arg);
-	free(rc->state);
 	free(rc);
 	runtime_arm_expiry();
 }

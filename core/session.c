@@ -65,8 +65,10 @@ static int
 session_on_url(llhttp_t *p, const char *at, size_t len)
 {
 	struct session	*s = p->data;
-	size_t		 have = s->ex.target != NULL ? strlen(s->ex.target) : 0;
+	size_t		 have;
 	char		*t;
+
+	have = s->ex.target != NULL ? strlen(s->ex.target) : 0;
 
 	if ((t = realloc(s->ex.target, have + len + 1)) == NULL)
 		return (-1);
@@ -83,7 +85,7 @@ session_on_body(llhttp_t *p, const char *at, size_t len)
 	struct session	*s = p->data;
 
 	if (s->body == NULL)
-		return (0);	/* streamed: the raw bytes are moved as they are */
+		return (0);	/* streamed: raw bytes move as they are */
 	if (evbuffer_get_length(s->body) + len > dspd.config->body_max) {
 		s->body_over = 1;
 		return (-1);
@@ -614,13 +616,14 @@ session_hold(struct session *s)
 static void
 session_hold_body(struct session *s)
 {
-	struct evbuffer		*in = bufferevent_get_input(s->client_bev);
+	struct evbuffer		*in;
 	struct evbuffer_iovec	 v[8];
 	llhttp_errno_t		 err = HPE_OK;
 	char			 msg[160];
 	size_t			 used, total = 0;
 	int			 n, i;
 
+	in = bufferevent_get_input(s->client_bev);
 	n = evbuffer_peek(in, -1, NULL, v, 8);
 	if (n > 8)
 		n = 8;
@@ -827,12 +830,13 @@ static void
 session_read_head(struct session *s)
 {
 	const struct config	*cf = dspd.config;
-	struct evbuffer		*in = bufferevent_get_input(s->client_bev);
+	struct evbuffer		*in;
 	struct evbuffer_ptr	 ptr;
 	size_t			 avail, want, head_len = 0;
 	const char		*why;
 	enum head_result	 r;
 
+	in = bufferevent_get_input(s->client_bev);
 	avail = evbuffer_get_length(in);
 	if (avail <= s->head_have)
 		return;
@@ -935,7 +939,7 @@ session_relay_request(struct session *s)
 		return;
 	up = bufferevent_get_output(s->up_bev);
 	if (evbuffer_get_length(up) >= RELAY_HIGH_WATER)
-		return;		/* the engine's write callback calls again */
+		return;		/* its write callback comes back */
 	room = RELAY_HIGH_WATER - evbuffer_get_length(up);
 	err = session_parse_move(&s->req_parser, in, up, room, &moved);
 	s->ex.bytes_in += moved;
@@ -1044,7 +1048,7 @@ session_relay_response(struct session *s)
 		return;
 	}
 	if (evbuffer_get_length(out) >= RELAY_HIGH_WATER)
-		return;		/* the client's write callback calls again */
+		return;		/* its write callback comes back */
 	room = RELAY_HIGH_WATER - evbuffer_get_length(out);
 	err = session_parse_move(&s->res_parser, up, out, room, &moved);
 	s->ex.bytes_out += moved;
