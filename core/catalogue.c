@@ -400,3 +400,15 @@ catalogue_entries(size_t *n)
 	*n = CATALOGUE_SIZE;
 	return (catalogue_table);
 }
+
+/* The kind of action a name gives ("start"), or -1 when none has it. */
+int
+catalogue_kind_from_name(const char *name)
+{
+	int	 k;
+
+	for (k = KIND_NONE + 1; k < KIND_COUNT; k++)
+		if (strcmp(catalogue_kind_name((enum action_kind)k), name) == 0)
+			return (k);
+	return (-1);
+}

@@ -1675,7 +1675,7 @@ control_listen(const char *spec, int read_only, char *err, size_t errlen)
 	struct control_socket	*s = &control.sockets[control.nsockets];
 	struct sockaddr_un	 sun;
 	char			 path[sizeof(sun.sun_path)];
-	mode_t			 mode, old;
+	mode_t			 mode;
 	gid_t			 gid;
 	int			 fd = -1;
 
@@ -1686,21 +1686,8 @@ control_listen(const char *spec, int read_only, char *err, size_t errlen)
 	s->lock_fd = -1;
 	if (control_claim(path, &s->lock_fd, err, errlen) != 0)
 		return (-1);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = listener_bind_unix(path, mode, gid, CONTROL_BACKLOG)) == -1)
 		goto syserr;
-	/* The socket is never open wider than asked, not even briefly. */
-	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		umask(old);
-		goto syserr;
-	}
-	umask(old);
-	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1) ||
-	    chmod(path, mode) == -1 || listen(fd, CONTROL_BACKLOG) == -1)
-		goto syserr_unlink;
 	evutil_make_socket_nonblocking(fd);
 	s->ev = evconnlistener_new(control.base, control_accept_cb, s,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);

@@ -107,6 +107,7 @@ const char		*catalogue_group_name(enum endpoint_group);
 const char		*catalogue_group_variable(enum endpoint_group);
 enum endpoint_group	 catalogue_group_from_name(const char *);
 const char		*catalogue_kind_name(enum action_kind);
+int			 catalogue_kind_from_name(const char *);
 const struct endpoint	*catalogue_entries(size_t *);
 
 /* policy.c: access per group, overrides per action, and the verdict. */
@@ -453,6 +454,7 @@ TAILQ_HEAD(listeners, listener);
 
 int		 listener_open_all(struct event_base *, const struct config *);
 int		 listener_write_ready(const char *);
+int		 listener_bind_unix(const char *, mode_t, gid_t, int);
 void		 listener_pause_all(void);
 void		 listener_close_all(void);
 

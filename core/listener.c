@@ -234,6 +234,48 @@ listener_clear_unix(const char *path)
 	return (unlink(path));
 }
 
+/*
+ * Bind and listen on a unix socket with its mode and group set before
+ * anyone can connect: the socket is never open wider than asked, not
+ * even briefly.  Returns the descriptor, or -1 with errno set and no
+ * file left behind.
+ */
+int
+listener_bind_unix(const char *path, mode_t mode, gid_t gid, int backlog)
+{
+	struct sockaddr_un	 sun;
+	mode_t			 old;
+	int			 fd, saved;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return (-1);
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		saved = errno;
+		umask(old);
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	umask(old);
+	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1) ||
+	    chmod(path, mode) == -1 || listen(fd, backlog) == -1) {
+		saved = errno;
+		unlink(path);
+		close(fd);
+		errno = saved;
+		return (-1);
+	}
+	return (fd);
+}
+
 /* Listen on unix:///PATH[?mode=0660&group=NAME]. */
 static int
 listener_open_unix(struct event_base *base, const char *spec)
@@ -245,7 +287,6 @@ listener_open_unix(struct event_base *base, const char *spec)
 	const char		*q;
 	unsigned long		 mode = UNIX_DEFAULT_MODE;
 	gid_t			 gid = (gid_t)-1;
-	mode_t			 old;
 	size_t			 plen;
 	int			 fd = -1;
 
@@ -283,29 +324,16 @@ listener_open_unix(struct event_base *base, const char *spec)
 
 	if (listener_clear_unix(path) == -1)
 		goto syserr;
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, plen + 1);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if ((fd = listener_bind_unix(path, (mode_t)mode, gid,
+	    LISTEN_BACKLOG)) == -1)
 		goto syserr;
-	/* No moment exists where the socket is open to everyone. */
-	old = umask(0177);
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		umask(old);
+	snprintf(name, sizeof(name), "unix://%s", path);
+	if (listener_add(base, fd, AF_UNIX, name, path) != 0) {
+		unlink(path);
 		goto syserr;
 	}
-	umask(old);
-	if ((gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) == -1) ||
-	    chmod(path, (mode_t)mode) == -1 ||
-	    listen(fd, LISTEN_BACKLOG) == -1)
-		goto syserr_unlink;
-	snprintf(name, sizeof(name), "unix://%s", path);
-	if (listener_add(base, fd, AF_UNIX, name, path) != 0)
-		goto syserr_unlink;
 	return (0);
 
-syserr_unlink:
-	unlink(path);
 syserr:
 	fprintf(stderr, "dspd: listen unix://%s: %s\n", path,
 	    strerror(errno));

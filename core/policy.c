@@ -437,18 +437,6 @@ fail:
 	return (NULL);
 }
 
-/* Find a group or kind by its name in the JSON state. */
-static int
-policy_kind_from_name(const char *name)
-{
-	int	 k;
-
-	for (k = KIND_NONE + 1; k < KIND_COUNT; k++)
-		if (strcmp(catalogue_kind_name((enum action_kind)k), name) == 0)
-			return (k);
-	return (-1);
-}
-
 /* Read one access word. */
 static int
 policy_access_from_name(const char *val, enum access *a)
@@ -509,7 +497,7 @@ policy_apply_grants(struct policy *p, json_t *grants, int64_t now, char *err,
 			continue;
 		}
 		name = json_string_value(json_object_get(g, "action"));
-		k = name != NULL ? policy_kind_from_name(name) : -1;
+		k = name != NULL ? catalogue_kind_from_name(name) : -1;
 		name = json_string_value(json_object_get(g, "override"));
 		if (k < 0 || name == NULL || (strcmp(name, "allow") != 0 &&
 		    strcmp(name, "deny") != 0)) {
@@ -565,7 +553,7 @@ policy_from_json(const char *text, int64_t now, struct policy *out,
 		}
 	}
 	json_object_foreach(overrides, key, v) {
-		k = policy_kind_from_name(key);
+		k = catalogue_kind_from_name(key);
 		val = json_string_value(v);
 		if (k < 0 || val == NULL || (strcmp(val, "allow") != 0 &&
 		    strcmp(val, "deny") != 0)) {

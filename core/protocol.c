@@ -335,18 +335,6 @@ protocol_read_access(json_t *obj, struct protocol_request *req,
 	return (0);
 }
 
-/* A kind by the name the policy's JSON gives it. */
-static int
-protocol_kind(const char *name)
-{
-	int	 k;
-
-	for (k = KIND_NONE + 1; k < KIND_COUNT; k++)
-		if (strcmp(catalogue_kind_name((enum action_kind)k), name) == 0)
-			return (k);
-	return (-1);
-}
-
 /* "overrides": {"start": "allow", "logs": "inherit", ...}. */
 static int
 protocol_read_overrides(json_t *obj, struct protocol_request *req,
@@ -365,7 +353,7 @@ protocol_read_overrides(json_t *obj, struct protocol_request *req,
 		return (protocol_fail(err, DSP_ERR_ARGUMENT, "\"overrides\" "
 		    "must be an object of action: allow, deny or inherit"));
 	json_object_foreach(obj, key, v) {
-		if ((k = protocol_kind(key)) < 0)
+		if ((k = catalogue_kind_from_name(key)) < 0)
 			return (protocol_fail(err, DSP_ERR_ARGUMENT, "no "
 			    "action named '%s'",
 			    protocol_quote(key, q, sizeof(q))));
