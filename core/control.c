@@ -712,6 +712,12 @@ control_groups(struct control_client *c, const struct protocol_request *req)
 	if (r != NULL && runtime_bypass_active(scope, sizeof(scope), &left))
 		json_object_set_new(r, "bypass", json_pack("{s:s, s:I}",
 		    "scope", scope, "seconds_left", (json_int_t)left));
+	/* The create guard's relaxations are part of the policy too. */
+	if (r != NULL && (text = guard_config_to_json(
+	    &dspd.config->guard)) != NULL) {
+		json_object_set_new(r, "guard", json_loads(text, 0, NULL));
+		free(text);
+	}
 	control_reply(c, req->id, r);
 }
 

@@ -393,6 +393,36 @@ ctl_grant(const json_t *grants, const char *member, const char *name,
 	return (NULL);
 }
 
+/* The create guard's relaxations in a groups reply, one a line. */
+static void
+ctl_groups_guard(json_t *guard)
+{
+	struct ctl_table	 t;
+	json_t			*v, *item;
+	const char		*key;
+	char			 list[512];
+	size_t			 i, len;
+
+	if (!json_is_object(guard))
+		return;
+	printf("\n");
+	ctl_table_init(&t, 2, "CREATE GUARD", "ALLOWED");
+	json_object_foreach(guard, key, v) {
+		if (json_is_boolean(v)) {
+			ctl_table_add(&t, key, json_is_true(v) ? "yes" : "no");
+			continue;
+		}
+		list[0] = '\0';
+		json_array_foreach(v, i, item) {
+			len = strlen(list);
+			snprintf(list + len, sizeof(list) - len, "%s%s",
+			    i > 0 ? "," : "", json_string_value(item));
+		}
+		ctl_table_add(&t, key, list[0] != '\0' ? list : "-");
+	}
+	ctl_table_print(&t);
+}
+
 /* groups: access per group, then overrides per action, with grants. */
 static int
 ctl_groups(struct client *c, struct ctl_options *o)
@@ -428,6 +458,7 @@ ctl_groups(struct client *c, struct ctl_options *o)
 		    sizeof(g)));
 	}
 	ctl_table_print(&t);
+	ctl_groups_guard(json_object_get(r, "guard"));
 	printf("\npolicy revision %lld\n", ctl_int(r, "revision"));
 	if ((v = json_object_get(r, "bypass")) != NULL) {
 		client_format_duration(ctl_int(v, "seconds_left"), g,

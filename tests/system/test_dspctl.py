@@ -640,3 +640,17 @@ def test_lossy_subscriber_gets_drop_counts(proxy_ctl):
 		assert c.result("ping")["dspd"] == "up"
 	finally:
 		c.close()
+
+
+def test_groups_show_guard_relaxations(proxy_ctl):
+	# The create guard's relaxations are part of the policy dspctl shows.
+	proxy, ctl = proxy_ctl(args=["--allow-bind", "/srv", "--allow-cap",
+	    "net_admin"])
+	guard = ctl.json("groups")["guard"]
+	assert guard["allow-bind"] == ["/srv"], guard
+	assert guard["allow-cap"] == ["NET_ADMIN"], guard
+	assert guard["allow-privileged"] is False, guard
+	table = ctl.ok("groups")
+	assert "CREATE GUARD" in table
+	line = [l for l in table.splitlines() if l.startswith("allow-bind")]
+	assert line and line[0].split() == ["allow-bind", "/srv"], table
