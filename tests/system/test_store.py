@@ -249,3 +249,106 @@ def test_unwritable_database_degrades_and_recovers(start_dspd, workdir,
 		time.sleep(0.5)
 	assert "store writing again" in proxy.stderr()
 
+
+
+def dspctl_for(proxy):
+	from harness.control import Dspctl
+	binary = os.path.join(os.path.dirname(os.path.dirname(
+	    proxy.binary)), "ctl", "dspctl")
+	if os.environ.get("DSPCTL_BIN"):
+		binary = os.environ["DSPCTL_BIN"]
+	return Dspctl(binary, proxy.control_path)
+
+
+def test_runtime_change_kept_then_overridden(start_dspd, workdir):
+	db = os.path.join(workdir, "rt.db")
+	proxy = start_dspd(env={"CONTAINERS": "1"}, args=["--db", db])
+	dspctl_for(proxy).ok("allow", "info", "--reason", "dashboard")
+	proxy.stop()
+
+	# Same environment: the database wins, the runtime change stays.
+	proxy = start_dspd(env={"CONTAINERS": "1"}, args=["--db", db])
+	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/info").status == 200
+	proxy.stop()
+
+	# A changed environment is applied and says what it undid.
+	proxy = start_dspd(env={"CONTAINERS": "0"}, args=["--db", db])
+	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/info").status == 403
+	err = proxy.stderr()
+	line = [l for l in err.splitlines() if "overrides a runtime change"
+	    in l and "access.info" in l]
+	assert line and " warn: " in line[0] and "root" in line[0], err
+	rows = sql(db, "SELECT source, reason FROM revisions ORDER BY number")
+	assert [r[0] for r in rows] == ["env", "dspctl", "env"], rows
+	assert "access.info" in rows[2][1], rows
+
+
+def test_grant_expired_while_stopped(start_dspd, workdir):
+	db = os.path.join(workdir, "grant.db")
+	proxy = start_dspd(args=["--db", db])
+	dspctl_for(proxy).ok("allow", "info", "--for", "2s")
+	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/info").status == 200
+	proxy.stop()
+	time.sleep(2.5)
+	proxy = start_dspd(args=["--db", db])
+	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/info").status == 403
+	rows = sql(db, "SELECT source, actor FROM revisions ORDER BY number "
+	    "DESC LIMIT 1")
+	assert rows == [["expiry", "expiry"]], rows
+
+
+def test_database_locked_by_another_process(start_dspd, workdir):
+	# Another program holds the database's write lock: dspd serves on,
+	# counts what it cannot write, and writes again once it is let go.
+	db = os.path.join(workdir, "locked.db")
+	proxy = start_dspd(args=["--db", db])
+	holder = sqlite3.connect(db, timeout=1, isolation_level=None)
+	holder.execute("BEGIN EXCLUSIVE")
+	try:
+		for _ in range(50):
+			assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+			    "/info").status == 403
+		deadline = time.monotonic() + 15
+		while "store degraded" not in proxy.stderr():
+			assert time.monotonic() < deadline, proxy.stderr()
+			rawhttp.exchange(proxy.host, proxy.port, "GET", "/info")
+			time.sleep(0.3)
+	finally:
+		holder.execute("ROLLBACK")
+		holder.close()
+	m = marker()
+	deadline = time.monotonic() + 15
+	while True:
+		rawhttp.exchange(proxy.host, proxy.port, "GET", "/info?m=" + m)
+		if sql(db, "SELECT count(*) FROM access_log WHERE target LIKE "
+		    "'%%%s%%'" % m) != [["0"]]:
+			break
+		assert time.monotonic() < deadline, proxy.stderr()
+		time.sleep(0.5)
+
+
+def test_kill_9_during_changes(start_dspd, workdir):
+	# kill -9 while policy changes are being committed: the database
+	# opens with the last committed policy, whole.
+	db = os.path.join(workdir, "burst.db")
+	proxy = start_dspd(args=["--db", db])
+	ctl = dspctl_for(proxy)
+	procs = [subprocess.Popen(ctl.argv([verb, "info"]),
+	    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+	    for verb in ("allow", "deny") * 10]
+	time.sleep(0.05)
+	proxy.signal(signal.SIGKILL)
+	proxy.wait(5)
+	for p in procs:
+		p.wait(10)
+	assert sql(db, "PRAGMA integrity_check") == [["ok"]]
+	last = sql(db, "SELECT json_extract(state, '$.access.info') FROM "
+	    "policy_revision ORDER BY number DESC LIMIT 1")[0][0]
+	proxy = start_dspd(args=["--db", db])
+	want = 200 if last == "read" else 403
+	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/info").status == want, last
