@@ -74,6 +74,17 @@ def test_readme_queries_work_as_written(start_dspd):
 	for q in queries:
 		sql(proxy.db_path, q)	# raises on an error
 	assert sql(proxy.db_path, queries[0])[0][1] == "info"
+	# And the manual page's, in its literal displays.
+	with open(os.path.join(os.path.dirname(__file__), "..", "..",
+	    "core", "dspd.8")) as f:
+		manual = f.read()
+	shown = [block.split("\n.Ed", 1)[0] for block in
+	    manual.split(".Bd -literal -offset indent\n")[1:]]
+	shown = [q for q in shown if q.startswith("SELECT")]
+	assert len(shown) >= 3, shown
+	for q in shown:
+		sql(proxy.db_path, q)
+	assert sql(proxy.db_path, shown[0])[0][1] == "info"
 
 
 def test_revision_kept_across_restart(start_dspd, workdir):
