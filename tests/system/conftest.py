@@ -24,6 +24,8 @@ from harness.tap import Tap
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
 DSPD_BIN = os.environ.get("DSPD_BIN") or os.path.join(REPO, "core", "dspd")
+DSPCTL_BIN = os.environ.get("DSPCTL_BIN") or os.path.join(
+    os.path.dirname(os.path.dirname(DSPD_BIN)), "ctl", "dspctl")
 CLIS = cli_mod.present()
 SEEN = []		# lines for the summary: what the session ran against
 # The environment of a dspd run by hand in a test: no database, no control
@@ -99,6 +101,14 @@ def dspd_bin():
 		pytest.fail("dspd binary %s is missing: build it with "
 		    "`make core/dspd` or set DSPD_BIN" % DSPD_BIN)
 	return DSPD_BIN
+
+
+@pytest.fixture(scope="session")
+def dspctl_bin():
+	if not os.access(DSPCTL_BIN, os.X_OK):
+		pytest.fail("dspctl binary %s is missing: build it with `make "
+		    "ctl/dspctl` or set DSPCTL_BIN" % DSPCTL_BIN)
+	return DSPCTL_BIN
 
 
 @pytest.fixture

@@ -18,23 +18,13 @@ import uuid
 
 import pytest
 
-from conftest import DSPD_BIN, marker
+from conftest import marker
 from harness import checks, rawhttp
 from harness.control import Control, Dspctl
 from harness.dspd import DspdExited
 
-DSPCTL_BIN = os.environ.get("DSPCTL_BIN") or os.path.join(
-    os.path.dirname(os.path.dirname(DSPD_BIN)), "ctl", "dspctl")
 EXPIRY_WAIT = 10.0	# seconds a grant or bypass of 2 s may take to end
 EVENT_PAD = 2000	# bytes of padding that make each access event large
-
-
-@pytest.fixture(scope="session")
-def dspctl_bin():
-	if not os.access(DSPCTL_BIN, os.X_OK):
-		pytest.fail("dspctl binary %s is missing: build it with `make "
-		    "ctl/dspctl` or set DSPCTL_BIN" % DSPCTL_BIN)
-	return DSPCTL_BIN
 
 
 @pytest.fixture

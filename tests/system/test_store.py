@@ -12,6 +12,7 @@ import pytest
 
 from conftest import marker
 from harness import rawhttp
+from harness.control import Dspctl
 from harness.dspd import DspdExited
 
 SQLITE3 = "/usr/bin/sqlite3"
@@ -262,19 +263,11 @@ def test_unwritable_database_degrades_and_recovers(start_dspd, workdir,
 
 
 
-def dspctl_for(proxy):
-	from harness.control import Dspctl
-	binary = os.path.join(os.path.dirname(os.path.dirname(
-	    proxy.binary)), "ctl", "dspctl")
-	if os.environ.get("DSPCTL_BIN"):
-		binary = os.environ["DSPCTL_BIN"]
-	return Dspctl(binary, proxy.control_path)
-
-
-def test_runtime_change_kept_then_overridden(start_dspd, workdir):
+def test_runtime_change_kept_then_overridden(start_dspd, workdir,
+    dspctl_bin):
 	db = os.path.join(workdir, "rt.db")
 	proxy = start_dspd(env={"CONTAINERS": "1"}, args=["--db", db])
-	dspctl_for(proxy).ok("allow", "info", "--reason", "dashboard")
+	Dspctl(dspctl_bin, proxy.control_path).ok("allow", "info", "--reason", "dashboard")
 	proxy.stop()
 
 	# Same environment: the database wins, the runtime change stays.
@@ -296,10 +289,10 @@ def test_runtime_change_kept_then_overridden(start_dspd, workdir):
 	assert "access.info" in rows[2][1], rows
 
 
-def test_grant_expired_while_stopped(start_dspd, workdir):
+def test_grant_expired_while_stopped(start_dspd, workdir, dspctl_bin):
 	db = os.path.join(workdir, "grant.db")
 	proxy = start_dspd(args=["--db", db])
-	dspctl_for(proxy).ok("allow", "info", "--for", "2s")
+	Dspctl(dspctl_bin, proxy.control_path).ok("allow", "info", "--for", "2s")
 	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
 	    "/info").status == 200
 	proxy.stop()
@@ -342,12 +335,12 @@ def test_database_locked_by_another_process(start_dspd, workdir):
 		time.sleep(0.5)
 
 
-def test_kill_9_during_changes(start_dspd, workdir):
+def test_kill_9_during_changes(start_dspd, workdir, dspctl_bin):
 	# kill -9 while policy changes are being committed: the database
 	# opens with the last committed policy, whole.
 	db = os.path.join(workdir, "burst.db")
 	proxy = start_dspd(args=["--db", db])
-	ctl = dspctl_for(proxy)
+	ctl = Dspctl(dspctl_bin, proxy.control_path)
 	procs = [subprocess.Popen(ctl.argv([verb, "info"]),
 	    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 	    for verb in ("allow", "deny") * 10]
@@ -363,3 +356,26 @@ def test_kill_9_during_changes(start_dspd, workdir):
 	want = 200 if last == "read" else 403
 	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
 	    "/info").status == want, last
+
+
+def test_stored_bypass_holds_across_restart_until_deadline(start_dspd,
+    workdir, dspctl_bin):
+	# A bypass outlives a restart of dspd, but not its wall-clock end.
+	db = os.path.join(workdir, "bypass.db")
+	proxy = start_dspd(args=["--db", db])
+	Dspctl(dspctl_bin, proxy.control_path).ok("rollback", "--for", "4s",
+	    "--group", "info", "--yes")
+	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/info").status == 200
+	proxy.stop()
+	proxy = start_dspd(args=["--db", db])
+	resp = rawhttp.exchange(proxy.host, proxy.port, "GET", "/info")
+	assert resp.status == 200, resp
+	deadline = time.monotonic() + 10
+	while rawhttp.exchange(proxy.host, proxy.port, "GET",
+	    "/info").status != 403:
+		assert time.monotonic() < deadline, proxy.stderr()
+		time.sleep(0.3)
+	rows = sql(db, "SELECT verdict, policy_verdict FROM access_log "
+	    "WHERE path = '/info' ORDER BY id")
+	assert ["bypass", "deny"] in rows and ["deny", "deny"] in rows, rows
