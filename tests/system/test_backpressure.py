@@ -7,18 +7,10 @@ import time
 
 import pytest
 
-from harness import rawhttp
+from harness import checks, rawhttp
 
 LOG_BYTES = 12 * 1000 * 1000	# bytes the container writes to its log
 RSS_GROWTH_MAX = 4 * 1024	# KiB dspd may grow while the client stalls
-
-
-def rss_kib(pid):
-	with open("/proc/%d/status" % pid) as f:
-		for line in f:
-			if line.startswith("VmRSS:"):
-				return int(line.split()[1])
-	raise RuntimeError("no VmRSS for %d" % pid)
 
 
 @pytest.mark.rss
@@ -27,7 +19,7 @@ def test_stalled_reader_bounds_memory(start_dspd, containers, engine):
 	    "head -c %d" % LOG_BYTES])
 	engine.wait_running(name, running=False, timeout=60)
 	proxy = start_dspd(env={"CONTAINERS": "1"})
-	before = rss_kib(proxy.proc.pid)
+	before = checks.rss_kib(proxy.proc.pid)
 
 	conn = rawhttp.RawConn(proxy.host, proxy.port, timeout=60)
 	try:
@@ -36,7 +28,7 @@ def test_stalled_reader_bounds_memory(start_dspd, containers, engine):
 		conn.send(rawhttp.request("GET", "/containers/%s/logs?stdout=1"
 		    % name))
 		time.sleep(2)	# the engine has had time to send it all
-		stalled = rss_kib(proxy.proc.pid)
+		stalled = checks.rss_kib(proxy.proc.pid)
 		assert stalled - before < RSS_GROWTH_MAX, (before, stalled)
 
 		resp = conn.read_response(timeout=60)

@@ -40,3 +40,12 @@ def sent_request(tap, method, needle):
 	pat = re.compile(re.escape(method.encode()) + rb" [^ \r\n]*" +
 	    re.escape(needle.encode()))
 	return any(pat.search(data) for data in tap.sent_bytes())
+
+
+def rss_kib(pid):
+	"""A process's resident memory, in KiB."""
+	with open("/proc/%d/status" % pid) as f:
+		for line in f:
+			if line.startswith("VmRSS:"):
+				return int(line.split()[1])
+	raise RuntimeError("no VmRSS for %d" % pid)
