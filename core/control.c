@@ -644,13 +644,10 @@ control_probe_start(struct control_op *op)
 	const char		*path = control.config->socket_path;
 
 	gettimeofday(&op->probe_start, NULL);
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (path == NULL || strlen(path) >= sizeof(sun.sun_path)) {
+	if (path == NULL || listener_unix_addr(path, &sun) != 0) {
 		control_probe_reply(op, "engine socket path too long");
 		return;
 	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
 	op->probe = bufferevent_socket_new(control.base, -1,
 	    BEV_OPT_CLOSE_ON_FREE);
 	op->probe_timer = evtimer_new(control.base, control_probe_timeout_cb,
@@ -1605,9 +1602,11 @@ control_stale(const char *path, char *err, size_t errlen)
 		    "socket", path);
 		return (-1);
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (listener_unix_addr(path, &sun) != 0) {
+		snprintf(err, errlen, "control socket %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
 		return (-1);

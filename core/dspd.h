@@ -338,6 +338,7 @@ int		 protocol_type_changes(enum protocol_type);
 
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include <netinet/in.h>
 
@@ -455,6 +456,7 @@ TAILQ_HEAD(listeners, listener);
 int		 listener_open_all(struct event_base *, const struct config *);
 int		 listener_write_ready(const char *);
 int		 listener_bind_unix(const char *, mode_t, gid_t, int);
+int		 listener_unix_addr(const char *, struct sockaddr_un *);
 void		 listener_pause_all(void);
 void		 listener_close_all(void);
 

@@ -203,6 +203,20 @@ bad:
 	return (-1);
 }
 
+/* The address of a unix socket path; -1 (ENAMETOOLONG) if it does not fit. */
+int
+listener_unix_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun->sun_path)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	memcpy(sun->sun_path, path, strlen(path) + 1);
+	return (0);
+}
+
 /*
  * Refuse a unix path that another live process serves; remove a stale
  * socket left by a dspd that died.  Anything that is not a socket stays.
@@ -220,9 +234,8 @@ listener_clear_unix(const char *path)
 		errno = EEXIST;
 		return (-1);
 	}
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if (listener_unix_addr(path, &sun) != 0)
+		return (-1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return (-1);
 	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
@@ -247,13 +260,8 @@ listener_bind_unix(const char *path, mode_t mode, gid_t gid, int backlog)
 	mode_t			 old;
 	int			 fd, saved;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+	if (listener_unix_addr(path, &sun) != 0)
 		return (-1);
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return (-1);
 	old = umask(0177);

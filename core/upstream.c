@@ -55,13 +55,8 @@ upstream_connect(struct session *s)
 	struct sockaddr_un	 sun;
 	const char		*path = dspd.config->socket_path;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path)) {
-		errno = ENAMETOOLONG;
+	if (listener_unix_addr(path, &sun) != 0)
 		return (-1);
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
 
 	s->up_bev = bufferevent_socket_new(dspd.base, -1,
 	    BEV_OPT_CLOSE_ON_FREE);
