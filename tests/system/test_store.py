@@ -37,6 +37,30 @@ def wait_rows(db, query, n, timeout=10.0):
 		time.sleep(0.2)
 
 
+def wait_degraded(proxy, timeout=15.0, poke=False):
+	"""Wait until dspd says its store is degraded; with poke, send a
+	denied request now and then so that rows keep coming."""
+	deadline = time.monotonic() + timeout
+	while "store degraded" not in proxy.stderr():
+		assert time.monotonic() < deadline, proxy.stderr()
+		if poke:
+			rawhttp.exchange(proxy.host, proxy.port, "GET", "/info")
+		time.sleep(0.3)
+
+
+def wait_rows_again(proxy, db, timeout=15.0):
+	"""Send marked requests until one of them is in the access log."""
+	m = marker()
+	deadline = time.monotonic() + timeout
+	while True:
+		rawhttp.exchange(proxy.host, proxy.port, "GET", "/info?m=" + m)
+		if sql(db, "SELECT count(*) FROM access_log WHERE target "
+		    "LIKE '%%%s%%'" % m) != [["0"]]:
+			return
+		assert time.monotonic() < deadline, proxy.stderr()
+		time.sleep(0.5)
+
+
 def test_denials_queried_with_sqlite3(start_dspd):
 	proxy = start_dspd()
 	m = marker()
@@ -175,10 +199,7 @@ def test_full_disk_keeps_serving(start_dspd, workdir, engine):
 	for _ in range(400):
 		resp = rawhttp.exchange(proxy.host, proxy.port, "GET", "/info")
 		assert resp.status == 403
-	deadline = time.monotonic() + 10
-	while "store degraded" not in proxy.stderr():
-		assert time.monotonic() < deadline, proxy.stderr()
-		time.sleep(0.2)
+	wait_degraded(proxy)
 	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
 	    "/_ping").status == 200
 
@@ -244,21 +265,10 @@ def test_unwritable_database_degrades_and_recovers(start_dspd, workdir,
 		    "/info").status == 403
 	assert rawhttp.exchange(proxy.host, proxy.port, "GET",
 	    "/_ping").status == 200
-	deadline = time.monotonic() + 10
-	while "store degraded" not in proxy.stderr():
-		assert time.monotonic() < deadline, proxy.stderr()
-		time.sleep(0.2)
+	wait_degraded(proxy)
 
 	os.chmod(db, 0o644)
-	m = marker()
-	deadline = time.monotonic() + 15
-	while True:
-		rawhttp.exchange(proxy.host, proxy.port, "GET", "/info?m=" + m)
-		if sql(db, "SELECT count(*) FROM access_log WHERE target "
-		    "LIKE '%%%s%%'" % m) != [["0"]]:
-			break
-		assert time.monotonic() < deadline, proxy.stderr()
-		time.sleep(0.5)
+	wait_rows_again(proxy, db)
 	assert "store writing again" in proxy.stderr()
 
 
@@ -316,23 +326,11 @@ def test_database_locked_by_another_process(start_dspd, workdir):
 		for _ in range(50):
 			assert rawhttp.exchange(proxy.host, proxy.port, "GET",
 			    "/info").status == 403
-		deadline = time.monotonic() + 15
-		while "store degraded" not in proxy.stderr():
-			assert time.monotonic() < deadline, proxy.stderr()
-			rawhttp.exchange(proxy.host, proxy.port, "GET", "/info")
-			time.sleep(0.3)
+		wait_degraded(proxy, poke=True)
 	finally:
 		holder.execute("ROLLBACK")
 		holder.close()
-	m = marker()
-	deadline = time.monotonic() + 15
-	while True:
-		rawhttp.exchange(proxy.host, proxy.port, "GET", "/info?m=" + m)
-		if sql(db, "SELECT count(*) FROM access_log WHERE target LIKE "
-		    "'%%%s%%'" % m) != [["0"]]:
-			break
-		assert time.monotonic() < deadline, proxy.stderr()
-		time.sleep(0.5)
+	wait_rows_again(proxy, db)
 
 
 def test_kill_9_during_changes(start_dspd, workdir, dspctl_bin):
