@@ -5,7 +5,7 @@ _dspctl()
 {
 	local cur prev cmd i
 	local commands="status groups allow deny history diff revert rollback
-	    restore tail denials ping"
+	    restore tail denials ping check selftest"
 	local groups="auth build commit configs containers distribution events
 	    exec grpc images info networks nodes ping plugins secrets services
 	    session swarm system tasks version volumes"
@@ -18,7 +18,7 @@ _dspctl()
 	for ((i = 1; i < COMP_CWORD; i++)); do
 		case ${COMP_WORDS[i]} in
 		--socket|--for|--reason|--group|--client|--since|--limit|\
-		--action)
+		--action|--body|--proxy)
 			((i++)) ;;
 		-*) ;;
 		*) cmd=${COMP_WORDS[i]}; break ;;
@@ -26,7 +26,7 @@ _dspctl()
 	done
 
 	case $prev in
-	--socket)
+	--socket|--body)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	--group)
 		COMPREPLY=($(compgen -W "$groups" -- "$cur")); return ;;
@@ -35,7 +35,11 @@ _dspctl()
 	--for|--since)
 		COMPREPLY=($(compgen -W "30s 5m 15m 30m 1h 24h 7d" -- "$cur"))
 		return ;;
-	--reason|--client|--limit)
+	--client)
+		[[ $cmd == selftest ]] && COMPREPLY=($(compgen -W "traefik
+		    portainer watchtower homepage dozzle" -- "$cur"))
+		return ;;
+	--reason|--limit|--proxy)
 		return ;;
 	esac
 
@@ -62,6 +66,11 @@ _dspctl()
 	denials)
 		COMPREPLY=($(compgen -W "--since --limit --bypass --client
 		    --group" -- "$cur")) ;;
+	check)
+		COMPREPLY=($(compgen -W "GET HEAD POST PUT DELETE --body" \
+		    -- "$cur")) ;;
+	selftest)
+		COMPREPLY=($(compgen -W "--client --proxy" -- "$cur")) ;;
 	esac
 }
 complete -F _dspctl dspctl

@@ -12,7 +12,12 @@ set -eu
 # with its route table (the catalogue's oracle), an image to run, and
 # Debian's docker-compose (v1), whose creates the create guard must pass;
 # clang with its runtime (libFuzzer and the sanitizers, which do not link
-# without libclang-rt-14-dev) and valgrind, for the fuzz and memory suites.
+# without libclang-rt-14-dev) and valgrind, for the fuzz and memory suites;
+# prometheus for its promtool, which checks the metrics page and the alert
+# rules (its server is not used); HAProxy and wrk for the benchmark, which
+# compares dspd with HAProxy under wrk's load (its smoke run is a test);
+# systemd's tools (systemd-socket-activate, systemd-analyze: no service is
+# started) and python3-yaml, for the tests of the units and compose files.
 PACKAGES="
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libsqlite3-dev libncurses-dev libjansson-dev
@@ -21,6 +26,9 @@ PACKAGES="
 	docker.io busybox-static golang-github-docker-docker-dev
 	docker-compose
 	clang libclang-rt-14-dev valgrind
+	prometheus
+	haproxy wrk
+	systemd python3-yaml
 "
 
 prog=install-deps.sh
@@ -50,6 +58,13 @@ if [ -z "$missing" ]; then
 	exit 0
 fi
 
+# Servers that come with these packages and were not here before.
+services_new=
+for unit in prometheus prometheus-node-exporter; do
+	dpkg-query -W -f='${db:Status-Abbrev}' "$unit" 2>/dev/null |
+	    grep -q '^ii' || services_new="$services_new $unit"
+done
+
 echo "$prog: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 if ! apt-get -qq -o Dpkg::Use-Pty=0 update; then
@@ -65,5 +80,15 @@ if ! apt-get -qq -y -o Dpkg::Use-Pty=0 -o Dpkg::Options::=--force-confdef \
 	tail -n 30 "$log" >&2
 	echo "$prog: apt-get install failed for:$missing" >&2
 	exit 1
+fi
+# Debian starts the Prometheus server it installs, and the node exporter
+# it recommends; only promtool is used here, so the services this script
+# brought in are stopped and not enabled.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+	for unit in $services_new; do
+		systemctl disable --now "$unit" >/dev/null 2>&1 &&
+		    echo "$prog: stopped and disabled $unit (only promtool" \
+		    "is needed)"
+	done
 fi
 echo "$prog: done"

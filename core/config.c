@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "dspd.h"
 
@@ -49,7 +50,10 @@ enum option_id {
 	OPT_CONTROL_RO,
 	OPT_CONTROL_ALLOW_UID,
 	OPT_CONTROL_ALLOW_GID,
+	OPT_USER,
+	OPT_GROUP,
 	OPT_MAX_BYPASS,
+	OPT_METRICS,
 	OPT_COUNT,
 	OPT_HELP = 'h',
 	OPT_VERSION = 'V'
@@ -143,8 +147,14 @@ static const struct option_spec config_options[OPT_COUNT] = {
 	[OPT_CONTROL_ALLOW_GID] = { "control-allow-gid", KIND_LIST,
 	    "DSP_CONTROL_ALLOW_GID", NULL, NULL, "GID",
 	    "a group allowed on the control sockets" },
+	[OPT_USER] = { "user", KIND_VALUE, "DSP_USER", NULL, NULL, "USER",
+	    "run as this user once the listeners are bound" },
+	[OPT_GROUP] = { "group", KIND_VALUE, "DSP_GROUP", NULL, NULL, "GROUP",
+	    "with --user, its one extra group (the engine socket's)" },
 	[OPT_MAX_BYPASS] = { "max-bypass", KIND_VALUE, "DSP_MAX_BYPASS", NULL,
 	    "1h", "DUR", "longest emergency bypass a rollback may ask for" },
+	[OPT_METRICS] = { "metrics", KIND_VALUE, "DSP_METRICS", NULL, NULL,
+	    "ADDR", "serve Prometheus metrics here (tcp:// or unix://)" },
 };
 
 /* The values given for one option, from argv or the environment. */
@@ -198,8 +208,10 @@ config_usage(FILE *out)
 	    "  ALLOW_START ALLOW_STOP ALLOW_RESTARTS ALLOW_PAUSE ALLOW_UNPAUSE "
 	    "ALLOW_KILL\n  (work without POST), ALLOW_ARCHIVE ALLOW_EXPORT "
 	    "(off by default), and when\n  set ALLOW_LOGS ALLOW_TOP "
-	    "ALLOW_CHANGES.  DISABLE_IPV6 listens on IPv4 only.\n"
-	    "See dspd(8).\n");
+	    "ALLOW_CHANGES.  DISABLE_IPV6 listens on IPv4 only.\n\n"
+	    "Sockets a service manager passes (systemd's LISTEN_FDS) are "
+	    "served as well;\nwithout --listen or DSP_LISTEN, they replace "
+	    "the default.  See dspd(8).\n");
 }
 
 /* Append a copy of value to an option's values. */
@@ -369,8 +381,10 @@ static int
 config_apply(struct config *cf, enum option_id id, struct option_values *ov)
 {
 	const char	*bad = NULL, *what = NULL;
+	struct passwd	*pw;
 	long long	 n;
 	size_t		 i;
+	unsigned int	 uid_or_gid;
 	int		 b;
 
 	if (ov->n == 0)
@@ -407,8 +421,6 @@ config_apply(struct config *cf, enum option_id id, struct option_values *ov)
 	case OPT_ALLOW_UID:
 	case OPT_ALLOW_GID:
 		for (i = 0; i < ov->n; i++) {
-			unsigned int	 uid_or_gid;
-
 			if (config_id(ov->v[i], id == OPT_ALLOW_GID,
 			    &uid_or_gid) != 0) {
 				bad = ov->v[i];
@@ -518,12 +530,41 @@ config_apply(struct config *cf, enum option_id id, struct option_values *ov)
 			break;
 		}
 		return (0);
+	case OPT_METRICS:
+		if (strncmp(ov->v[0], "tcp://", 6) != 0 &&
+		    strncmp(ov->v[0], "unix:///", 8) != 0) {
+			what = "tcp://HOST:PORT or unix:///PATH";
+			break;
+		}
+		free(cf->metrics);
+		cf->metrics = strdup(ov->v[0]);
+		return (cf->metrics == NULL ? -1 : 0);
 	case OPT_MAX_BYPASS:
 		if (env_duration(ov->v[0], &n) != 0 || n < 1000) {
 			what = "a duration of at least 1s";
 			break;
 		}
 		cf->max_bypass_sec = n / 1000;
+		return (0);
+	case OPT_USER:
+		if ((pw = getpwnam(ov->v[0])) == NULL &&
+		    config_id(ov->v[0], 0, &uid_or_gid) == 0)
+			pw = getpwuid(uid_or_gid);
+		if (pw == NULL) {
+			what = "a user in the password database";
+			break;
+		}
+		cf->run_as = 1;
+		cf->run_uid = pw->pw_uid;
+		cf->run_gid = pw->pw_gid;
+		return (0);
+	case OPT_GROUP:
+		if (config_id(ov->v[0], 1, &uid_or_gid) != 0) {
+			what = "a known group";
+			break;
+		}
+		cf->run_group_set = 1;
+		cf->run_group = uid_or_gid;
 		return (0);
 	case OPT_CONTROL_ALLOW_UID:
 	case OPT_CONTROL_ALLOW_GID:
@@ -705,6 +746,10 @@ config_load(struct config *cf, int argc, char **argv)
 		if (vals[i].n == 0 &&
 		    config_from_env(&config_options[i], &vals[i]) != 0)
 			goto nomem;
+		/* Passed sockets replace the default address only. */
+		if (i == OPT_LISTEN)
+			cf->listen_default = !vals[i].from_argv &&
+			    vals[i].from_env == NULL;
 		switch (config_apply(cf, i, &vals[i])) {
 		case 0:
 			break;
@@ -725,12 +770,31 @@ config_load(struct config *cf, int argc, char **argv)
 		}
 	}
 
+	if (cf->run_group_set && !cf->run_as) {
+		fprintf(stderr, "dspd: --group (DSP_GROUP) needs --user\n");
+		goto out;
+	}
 	if (env_policy(&cf->policy, config_getenv, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dspd: %s\n", err);
 		goto out;
 	}
 	if ((env = getenv("DISABLE_IPV6")) != NULL)
 		env_bool(env, &cf->disable_ipv6);	/* checked above */
+	/*
+	 * dspd's own user owns its database already; it may also use the
+	 * control sockets, which is how a container's health check, running
+	 * as that user, reaches dspctl ping.
+	 */
+	if (geteuid() != 0) {
+		uid_t	*self;
+
+		self = reallocarray(cf->control_allow_uid,
+		    cf->ncontrol_allow_uid + 1, sizeof(*self));
+		if (self == NULL)
+			goto nomem;
+		cf->control_allow_uid = self;
+		cf->control_allow_uid[cf->ncontrol_allow_uid++] = geteuid();
+	}
 	rc = 0;
 	goto out;
 
@@ -765,5 +829,6 @@ config_free(struct config *cf)
 	free(cf->control_ro_path);
 	free(cf->control_allow_uid);
 	free(cf->control_allow_gid);
+	free(cf->metrics);
 	guard_config_free(&cf->guard);
 }

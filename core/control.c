@@ -521,6 +521,21 @@ control_store_json(const struct runtime_status *st)
 	    control_text(st->store.last_error)));
 }
 
+/* The addresses the listeners are bound to, as the ready file has them. */
+static json_t *
+control_listeners_json(void)
+{
+	json_t		*list;
+	const char	*name;
+	size_t		 i;
+
+	if ((list = json_array()) == NULL)
+		return (json_null());
+	for (i = 0; (name = listener_name(i)) != NULL; i++)
+		json_array_append_new(list, control_text(name));
+	return (list);
+}
+
 /* Add what status tells besides the engine's answer. */
 static void
 control_status_json(json_t *r)
@@ -549,6 +564,7 @@ control_status_json(json_t *r)
 	json_object_set_new(r, "control", json_pack("{s:I, s:I}", "clients",
 	    (json_int_t)control.nclients, "subscribers",
 	    (json_int_t)control.nsubscribers));
+	json_object_set_new(r, "listeners", control_listeners_json());
 }
 
 /* status and ping: what dspd knows, and whether the engine answered. */
@@ -1239,6 +1255,130 @@ control_subscribe(struct control_client *c,
 	    req->lossy ? "lossy" : "lossless"));
 }
 
+/*
+ * The setting that would allow a refused request, out of the refusal's
+ * own text: the policy's 403 ends with "; allow it with ...", the create
+ * guard's with "; ... allows it".  NULL when nothing would.
+ */
+static json_t *
+control_check_fix(const struct judgement *j)
+{
+	static const char	 policy_mark[] = "; allow it with ";
+	const char		*at, *last = NULL;
+
+	if (j->status != 403)
+		return (json_null());
+	if (j->stage == JUDGE_STAGE_POLICY) {
+		at = strstr(j->message, policy_mark);
+		return (at != NULL ? control_text(at + strlen(policy_mark)) :
+		    json_null());
+	}
+	for (at = j->message; (at = strstr(at, "; ")) != NULL; at += 2)
+		last = at;
+	return (last != NULL ? control_text(last + 2) : json_null());
+}
+
+/* A dry run's verdict as check replies it. */
+static json_t *
+control_check_json(const struct judge_dry *d, const char *method,
+    const char *target)
+{
+	const struct judgement	*j = &d->j;
+	const struct endpoint	*ep = j->endpoint;
+	json_t			*r, *lookups;
+	char			 why[JUDGE_MESSAGE_SIZE];
+	size_t			 i;
+	int			 classified;
+
+	classified = j->stage == JUDGE_STAGE_POLICY ||
+	    j->stage == JUDGE_STAGE_GUARD;
+	if (j->status != 0)
+		snprintf(why, sizeof(why), "%s", strncmp(j->message, "dsp: ",
+		    5) == 0 ? j->message + 5 : j->message);
+	else
+		policy_explain(runtime_policy(), ep, d->method, d->canon.path,
+		    why, sizeof(why));
+	r = json_object();
+	if (r == NULL)
+		return (NULL);
+	json_object_set_new(r, "method", control_text(d->method[0] != '\0' ?
+	    d->method : method));
+	json_object_set_new(r, "target", control_text(target));
+	json_object_set_new(r, "path", control_text(d->canon.path));
+	json_object_set_new(r, "api_version", classified ?
+	    control_text(d->canon.version) : json_null());
+	json_object_set_new(r, "group", classified ? json_string(ep != NULL ?
+	    catalogue_group_name(ep->group) : "unknown") : json_null());
+	json_object_set_new(r, "action", control_text(ep != NULL ?
+	    ep->action : NULL));
+	json_object_set_new(r, "verdict", json_string(policy_verdict_name(
+	    j->verdict)));
+	json_object_set_new(r, "policy_verdict", json_string(
+	    policy_verdict_name(j->policy_verdict)));
+	json_object_set_new(r, "forwarded", json_boolean(j->status == 0));
+	json_object_set_new(r, "status", j->status != 0 ?
+	    json_integer(j->status) : json_null());
+	json_object_set_new(r, "stage", json_string(judge_stage_name(
+	    j->stage)));
+	json_object_set_new(r, "reason", control_text(why));
+	json_object_set_new(r, "message", j->status != 0 ?
+	    control_text(j->message) : json_null());
+	json_object_set_new(r, "fix", control_check_fix(j));
+	json_object_set_new(r, "guard", d->guard.field[0] != '\0' ?
+	    control_text(d->guard.field) : json_null());
+	if (j->lookup && (lookups = json_array()) != NULL) {
+		for (i = 0; i < d->guard.nlookups; i++)
+			json_array_append_new(lookups,
+			    control_text(d->guard.lookups[i]));
+		json_object_set_new(r, "lookups", lookups);
+	}
+	json_object_set_new(r, "revision", json_integer(
+	    (json_int_t)runtime_policy()->revision));
+	return (r);
+}
+
+/*
+ * check: judge a method, target and body with the policy, guard and
+ * bypass in force, the way the listener judges what a client sends, and
+ * say what it would do.  Nothing goes to the engine and nothing changes,
+ * so the read-only socket answers it too.  The target and body are read
+ * again from the line, which protocol_decode has checked.
+ */
+static void
+control_check(struct control_client *c, const struct protocol_request *req,
+    const char *line, size_t len)
+{
+	struct judge_context	 ctx;
+	struct judge_dry	 d;
+	json_t			*root, *body = NULL, *r;
+	const char		*target;
+
+	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, NULL);
+	target = json_string_value(json_object_get(root, "target"));
+	if (req->has_body)
+		body = json_object_get(root, "body");
+	if (target == NULL) {
+		json_decref(root);
+		control_error(c, req->id, DSP_ERR_FAILED, "out of memory");
+		return;
+	}
+	session_judge_context(&ctx);
+	if (judge_dry_run(&ctx, req->method, target, json_string_value(body),
+	    json_string_length(body), &d) != 0) {
+		judge_dry_clear(&d);
+		json_decref(root);
+		control_error(c, req->id, DSP_ERR_FAILED, "out of memory");
+		return;
+	}
+	r = control_check_json(&d, req->method, target);
+	judge_dry_clear(&d);
+	json_decref(root);
+	if (r == NULL)
+		control_error(c, req->id, DSP_ERR_FAILED, "out of memory");
+	else
+		control_reply(c, req->id, r);
+}
+
 /* Act on one decoded request. */
 static void
 control_dispatch(struct control_client *c, const struct protocol_request *req)
@@ -1277,6 +1417,7 @@ control_dispatch(struct control_client *c, const struct protocol_request *req)
 	case PROTOCOL_SUBSCRIBE:
 		control_subscribe(c, req);
 		break;
+	case PROTOCOL_CHECK:	/* answered by control_handle_line */
 	case PROTOCOL_TYPE_COUNT:
 		break;
 	}
@@ -1300,7 +1441,10 @@ control_handle_line(struct control_client *c, const char *line, size_t len)
 		return;
 	}
 	c->errors = 0;
-	control_dispatch(c, &req);
+	if (req.type == PROTOCOL_CHECK)
+		control_check(c, &req, line, len);
+	else
+		control_dispatch(c, &req);
 }
 
 /*
@@ -1560,6 +1704,17 @@ control_parse_spec(const char *spec, char *path, size_t pathlen,
 			if (opt[5] == '\0' || *end != '\0' || m > 0777)
 				goto bad;
 			*mode = (mode_t)m;
+			/*
+			 * A socket any local user may connect to leaves only
+			 * the peer check between them and root's policy.
+			 */
+			if (*mode & S_IWOTH) {
+				snprintf(err, errlen, "control socket %s: mode "
+				    "%04o lets every local user connect; give "
+				    "the users a group (mode=0660&group=NAME)",
+				    path, (unsigned int)*mode);
+				return (-1);
+			}
 		} else if (strncmp(opt, "group=", 6) == 0) {
 			if ((gr = getgrnam(opt + 6)) != NULL)
 				*gid = gr->gr_gid;

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,51 @@ dspd_signal_cb(evutil_socket_t sig, short events, void *arg)
 		event_base_loopexit(dspd.base, NULL);
 }
 
+/*
+ * Become the user of --user, with its own group and at most the one
+ * extra group of --group (the engine socket's): nothing else of root's.
+ */
+static int
+dspd_drop_privileges(const struct config *cf, char *err, size_t errlen)
+{
+	gid_t	 groups[1];
+	size_t	 ngroups = 0;
+
+	if (!cf->run_as)
+		return (0);
+	if (geteuid() != 0) {
+		if (cf->run_uid == geteuid() && !cf->run_group_set)
+			return (0);
+		snprintf(err, errlen, "--user and --group need dspd started "
+		    "as root (it runs as uid %u)", (unsigned int)geteuid());
+		return (-1);
+	}
+	if (cf->run_group_set)
+		groups[ngroups++] = cf->run_group;
+	if (setgroups(ngroups, groups) == -1 ||
+	    setresgid(cf->run_gid, cf->run_gid, cf->run_gid) == -1 ||
+	    setresuid(cf->run_uid, cf->run_uid, cf->run_uid) == -1) {
+		snprintf(err, errlen, "cannot become uid %u gid %u: %s",
+		    (unsigned int)cf->run_uid, (unsigned int)cf->run_gid,
+		    strerror(errno));
+		return (-1);
+	}
+	/* A process that can take root back has not given it up. */
+	if (cf->run_uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		snprintf(err, errlen, "still able to become root after "
+		    "switching to uid %u", (unsigned int)cf->run_uid);
+		return (-1);
+	}
+	if (cf->run_group_set)
+		log_info("running as uid %u gid %u, extra group %u",
+		    (unsigned int)cf->run_uid, (unsigned int)cf->run_gid,
+		    (unsigned int)cf->run_group);
+	else
+		log_info("running as uid %u gid %u, no extra group",
+		    (unsigned int)cf->run_uid, (unsigned int)cf->run_gid);
+	return (0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -89,6 +135,12 @@ main(int argc, char **argv)
 	if (config_load(&cf, argc, argv) != 0)
 		return (1);
 	log_init(cf.log_format, cf.use_syslog, cf.log_level);
+	/* Before any thread starts: it changes the environment. */
+	if (listener_take_passed(err, sizeof(err)) != 0) {
+		fprintf(stderr, "dspd: %s\n", err);
+		config_free(&cf);
+		return (1);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	/* A full disk under a file size limit is the store's error to see. */
 	signal(SIGXFSZ, SIG_IGN);
@@ -99,6 +151,17 @@ main(int argc, char **argv)
 	TAILQ_INIT(&dspd.sessions);
 	if ((dspd.base = event_base_new()) == NULL)
 		fatalx("event_base_new failed");
+	/*
+	 * Listeners first, while dspd may still be root (a port below 1024,
+	 * a socket in a root-owned folder); then the user of --user opens
+	 * the store and the control sockets, so it can reopen them later.
+	 */
+	if (listener_open_all(dspd.base, &cf) != 0)
+		goto fail_listeners;
+	if (dspd_drop_privileges(&cf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dspd: %s\n", err);
+		goto fail_runtime;
+	}
 	if (runtime_open(dspd.base, &cf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "dspd: %s\n", err);
 		goto fail_runtime;
@@ -107,8 +170,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "dspd: %s\n", err);
 		goto fail_control;
 	}
-	if (listener_open_all(dspd.base, &cf) != 0)
-		goto fail_listeners;
+	if (metrics_open(dspd.base, &cf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "dspd: %s\n", err);
+		goto fail_metrics;
+	}
 	ev_term = evsignal_new(dspd.base, SIGTERM, dspd_signal_cb, NULL);
 	ev_int = evsignal_new(dspd.base, SIGINT, dspd_signal_cb, NULL);
 	if (ev_term == NULL || ev_int == NULL || evsignal_add(ev_term, NULL) ||
@@ -123,6 +188,7 @@ main(int argc, char **argv)
 
 	session_close_all();
 	listener_close_all();
+	metrics_close();
 	control_close();
 	runtime_close();
 	if (dspd.drain_timer != NULL)
@@ -136,11 +202,13 @@ main(int argc, char **argv)
 	log_info("exiting");
 	return (0);
 
-fail_listeners:
+fail_metrics:
 	control_close();
 fail_control:
 	runtime_close();
 fail_runtime:
+	listener_close_all();
+fail_listeners:
 	event_base_free(dspd.base);
 	config_free(&cf);
 	return (1);

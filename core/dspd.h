@@ -271,6 +271,60 @@ int		 guard_config_from_json(struct guard_config *, const char *,
 		     char *, size_t);
 
 /*
+ * judge.c: the verdict on one request, shared by the listener and the
+ * control socket's dry run.
+ */
+
+/* Bytes of the reply dsp writes itself when it refuses a request. */
+#define JUDGE_MESSAGE_SIZE	1024
+
+/* What the judge runs on a request, and whether it is a bypass now. */
+struct judge_context {
+	const struct policy		*policy;
+	const struct guard_config	*guard;
+	const struct head_limits	*limits;
+	size_t				 body_max;	/* bytes */
+	int				(*bypass)(const struct endpoint *);
+};
+
+/* The step that settled the verdict. */
+enum judge_stage {
+	JUDGE_STAGE_HEAD,	/* raw scan and llhttp: 400, 414, 431 */
+	JUDGE_STAGE_TARGET,	/* canonical form: 400 */
+	JUDGE_STAGE_POLICY,	/* catalogue and policy: 403 */
+	JUDGE_STAGE_GUARD	/* the create guard: 400, 403, 413 */
+};
+
+struct judgement {
+	int			 status;	/* 0: forward; else its reply */
+	enum verdict		 verdict;	/* bypass: let through anyway */
+	enum verdict		 policy_verdict;
+	const struct endpoint	*endpoint;	/* NULL: unknown to dsp */
+	enum judge_stage	 stage;
+	int			 lookup;	/* guard waits on inspects */
+	char			 message[JUDGE_MESSAGE_SIZE]; /* if status */
+};
+
+/* A dry run's request as the listener would have read it. */
+struct judge_dry {
+	struct judgement	 j;
+	char			 method[32];	/* as llhttp names it */
+	char			*target;
+	struct target		 canon;
+	struct guard_result	 guard;
+};
+
+void		 judge_target(const struct judge_context *, const char *,
+		     const char *, struct target *, struct judgement *);
+int		 judge_body(const struct judge_context *,
+		     const struct endpoint *, const char *, size_t,
+		     struct guard_result *, struct judgement *);
+int		 judge_dry_run(const struct judge_context *, const char *,
+		     const char *, const char *, size_t, struct judge_dry *);
+void		 judge_dry_clear(struct judge_dry *);
+const char	*judge_stage_name(enum judge_stage);
+
+/*
  * protocol.c: one line of the control protocol decoded and checked into a
  * request, or refused with an error code and a message.
  */
@@ -289,6 +343,7 @@ enum protocol_type {
 	PROTOCOL_RESTORE,
 	PROTOCOL_DENIALS,
 	PROTOCOL_SUBSCRIBE,
+	PROTOCOL_CHECK,
 	PROTOCOL_TYPE_COUNT
 };
 
@@ -317,6 +372,8 @@ struct protocol_request {
 	int			 bypass;	/* denials admitted by bypass */
 	int			 denied;	/* subscribe: refusals only */
 	int			 lossy;
+	char			 method[DSP_CHECK_METHOD_MAX + 1]; /* check */
+	int			 has_body;	/* check */
 };
 
 struct protocol_error {
@@ -380,6 +437,7 @@ enum log_format {
 struct config {
 	char			**listen;
 	size_t			 nlisten;
+	int			 listen_default; /* no --listen, DSP_LISTEN */
 	char			*socket_path;
 	char			*ready_file;
 	struct cidr		*allow_from;
@@ -410,6 +468,12 @@ struct config {
 	gid_t			*control_allow_gid;
 	size_t			 ncontrol_allow_gid;
 	long long		 max_bypass_sec;
+	int			 run_as;	/* --user given */
+	uid_t			 run_uid;
+	gid_t			 run_gid;	/* the user's own group */
+	int			 run_group_set;	/* --group given */
+	gid_t			 run_group;
+	char			*metrics;	/* ADDR; NULL: not served */
 	long long		 max_clients;
 	int			 disable_ipv6;
 	struct policy		 policy;
@@ -453,8 +517,10 @@ struct listener {
 };
 TAILQ_HEAD(listeners, listener);
 
+int		 listener_take_passed(char *, size_t);
 int		 listener_open_all(struct event_base *, const struct config *);
 int		 listener_write_ready(const char *);
+const char	*listener_name(size_t);
 int		 listener_bind_unix(const char *, mode_t, gid_t, int);
 int		 listener_unix_addr(const char *, struct sockaddr_un *);
 void		 listener_pause_all(void);
@@ -561,6 +627,7 @@ void		 session_drain_all(void);
 void		 session_close_bypassed(void);
 const char	*session_close_reason_name(enum close_reason);
 void		 session_close_all(void);
+void		 session_judge_context(struct judge_context *);
 
 /* runtime.c: the policy in force, the store, bypass, access records. */
 
@@ -603,6 +670,22 @@ int		 control_open(struct event_base *, const struct config *,
 		     char *, size_t);
 void		 control_close(void);
 void		 control_publish(const struct store_access_row *);
+
+/* metrics.c: counters for Prometheus, served when --metrics is given. */
+
+enum metrics_engine_error {
+	METRICS_ENGINE_CONNECT,		/* socket missing or refusing */
+	METRICS_ENGINE_TIMEOUT,		/* not accepted in --connect-timeout */
+	METRICS_ENGINE_CLOSED,		/* closed before or while answering */
+	METRICS_ENGINE_MALFORMED,	/* a response dspd cannot parse */
+	METRICS_ENGINE_COUNT
+};
+
+int		 metrics_open(struct event_base *, const struct config *,
+		     char *, size_t);
+void		 metrics_close(void);
+void		 metrics_exchange(const struct exchange *, int64_t);
+void		 metrics_engine_error(enum metrics_engine_error);
 
 /* upstream.c: the connection to the engine's socket. */
 

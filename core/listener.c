@@ -26,10 +26,25 @@
 #define LISTEN_BACKLOG		511
 /* Mode of a unix listener when its address does not say. */
 #define UNIX_DEFAULT_MODE	0660
+/* The first descriptor a service manager passes (systemd's protocol). */
+#define PASSED_FDS_START	3
+/* Most descriptors dspd takes from LISTEN_FDS. */
+#define PASSED_FDS_MAX		64
+/* Bytes of one name in LISTEN_FDNAMES (systemd allows 255). */
+#define PASSED_NAME_MAX		256
+
+/* A listening socket a service manager handed over, checked. */
+struct passed_fd {
+	int	 fd;
+	int	 family;
+	char	 name[PASSED_NAME_MAX];	/* from LISTEN_FDNAMES, or "" */
+};
 
 static struct listeners	 listeners = TAILQ_HEAD_INITIALIZER(listeners);
 static struct event	*accept_retry;
 static int		 accept_paused;
+static struct passed_fd	 passed[PASSED_FDS_MAX];
+static size_t		 npassed;
 
 static void	listener_accept_cb(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
@@ -86,10 +101,13 @@ listener_pause_all(void)
 		evconnlistener_disable(l->ev);
 }
 
-/* Wrap a bound, listening socket in libevent and remember it. */
+/*
+ * Wrap a bound, listening socket in libevent and remember it; origin
+ * says where the socket came from when dspd did not open it itself.
+ */
 static int
 listener_add(struct event_base *base, int fd, int family, const char *name,
-    const char *unix_path)
+    const char *unix_path, const char *origin)
 {
 	struct listener	*l;
 
@@ -107,7 +125,7 @@ listener_add(struct event_base *base, int fd, int family, const char *name,
 		goto fail;
 	evconnlistener_set_error_cb(l->ev, listener_error_cb);
 	TAILQ_INSERT_TAIL(&listeners, l, entry);
-	log_info("listening on %s", name);
+	log_info("listening on %s%s", name, origin);
 	return (0);
 
 fail:
@@ -115,6 +133,44 @@ fail:
 	free(l->unix_path);
 	free(l);
 	return (-1);
+}
+
+/* A bound address in the URL form of --listen and the ready file. */
+static void
+listener_format(const struct sockaddr_storage *ss, socklen_t sslen,
+    char *name, size_t namelen)
+{
+	const struct sockaddr_un	*sun;
+	char				 bound[INET6_ADDRSTRLEN];
+	size_t				 plen;
+
+	switch (ss->ss_family) {
+	case AF_INET6:
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->
+		    sin6_addr, bound, sizeof(bound));
+		snprintf(name, namelen, "tcp://[%s]:%u", bound,
+		    ntohs(((const struct sockaddr_in6 *)ss)->sin6_port));
+		break;
+	case AF_INET:
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr,
+		    bound, sizeof(bound));
+		snprintf(name, namelen, "tcp://%s:%u", bound,
+		    ntohs(((const struct sockaddr_in *)ss)->sin_port));
+		break;
+	default:
+		sun = (const struct sockaddr_un *)ss;
+		plen = sslen > offsetof(struct sockaddr_un, sun_path) ?
+		    sslen - offsetof(struct sockaddr_un, sun_path) : 0;
+		if (plen == 0)
+			snprintf(name, namelen, "unix://");
+		else if (sun->sun_path[0] == '\0')	/* abstract: @name */
+			snprintf(name, namelen, "unix://@%.*s", (int)plen - 1,
+			    sun->sun_path + 1);
+		else
+			snprintf(name, namelen, "unix://%.*s", (int)strnlen(
+			    sun->sun_path, plen), sun->sun_path);
+		break;
+	}
 }
 
 /* Listen on tcp://HOST:PORT; "[::]" is dual-stack unless IPv6 is off. */
@@ -125,7 +181,6 @@ listener_open_tcp(struct event_base *base, const char *addr, int no_ipv6)
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen = sizeof(ss);
 	char			 host[256], port[16];
-	char			 bound[INET6_ADDRSTRLEN];
 	char			 name[300];
 	const char		*colon, *h = addr;
 	size_t			 hlen;
@@ -163,6 +218,13 @@ listener_open_tcp(struct event_base *base, const char *addr, int no_ipv6)
 		return (-1);
 	}
 	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+	if (fd == -1 && errno == EAFNOSUPPORT && !no_ipv6 &&
+	    strcmp(host, "::") == 0) {
+		/* A kernel without IPv6: all addresses are IPv4 ones. */
+		freeaddrinfo(res);
+		log_info("listen %s: no IPv6 in this kernel, IPv4 only", addr);
+		return (listener_open_tcp(base, addr, 1));
+	}
 	if (fd == -1)
 		goto syserr;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -173,19 +235,9 @@ listener_open_tcp(struct event_base *base, const char *addr, int no_ipv6)
 	    getsockname(fd, (struct sockaddr *)&ss, &sslen) == -1)
 		goto syserr;
 
-	if (ss.ss_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
-		    bound, sizeof(bound));
-		snprintf(name, sizeof(name), "tcp://[%s]:%u", bound,
-		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port));
-	} else {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
-		    bound, sizeof(bound));
-		snprintf(name, sizeof(name), "tcp://%s:%u", bound,
-		    ntohs(((struct sockaddr_in *)&ss)->sin_port));
-	}
+	listener_format(&ss, sslen, name, sizeof(name));
 	freeaddrinfo(res);
-	if (listener_add(base, fd, ss.ss_family, name, NULL) != 0) {
+	if (listener_add(base, fd, ss.ss_family, name, NULL, "") != 0) {
 		close(fd);
 		return (-1);
 	}
@@ -336,7 +388,7 @@ listener_open_unix(struct event_base *base, const char *spec)
 	    LISTEN_BACKLOG)) == -1)
 		goto syserr;
 	snprintf(name, sizeof(name), "unix://%s", path);
-	if (listener_add(base, fd, AF_UNIX, name, path) != 0) {
+	if (listener_add(base, fd, AF_UNIX, name, path, "") != 0) {
 		unlink(path);
 		goto syserr;
 	}
@@ -354,7 +406,165 @@ badopt:
 	return (-1);
 }
 
-/* Open every configured listener, or none: a failure undoes the rest. */
+/* Check that a passed descriptor is a listening TCP or unix socket. */
+static int
+listener_check_passed(int fd, struct passed_fd *p, char *err, size_t errlen)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	int			 type, listening;
+	socklen_t		 olen = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &olen) == -1) {
+		snprintf(err, errlen, "LISTEN_FDS: descriptor %d is not a "
+		    "socket: %s", fd, strerror(errno));
+		return (-1);
+	}
+	olen = sizeof(listening);
+	if (type != SOCK_STREAM || getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN,
+	    &listening, &olen) == -1 || !listening) {
+		snprintf(err, errlen, "LISTEN_FDS: descriptor %d is not a "
+		    "listening stream socket", fd);
+		return (-1);
+	}
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6 &&
+	    ss.ss_family != AF_UNIX)) {
+		snprintf(err, errlen, "LISTEN_FDS: descriptor %d is not a "
+		    "TCP or unix socket", fd);
+		return (-1);
+	}
+	/* The service manager hands them over inheritable. */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) == -1) {
+		snprintf(err, errlen, "LISTEN_FDS: descriptor %d: %s", fd,
+		    strerror(errno));
+		return (-1);
+	}
+	p->fd = fd;
+	p->family = ss.ss_family;
+	return (0);
+}
+
+/* Split LISTEN_FDNAMES into the passed sockets' names, if it fits them. */
+static void
+listener_passed_names(const char *names)
+{
+	const char	*p = names, *colon;
+	size_t		 i, len;
+
+	for (i = 0; i < npassed; i++) {
+		colon = strchr(p, ':');
+		len = colon != NULL ? (size_t)(colon - p) : strlen(p);
+		if (len >= PASSED_NAME_MAX || (colon == NULL) !=
+		    (i == npassed - 1))
+			goto mismatch;
+		memcpy(passed[i].name, p, len);
+		passed[i].name[len] = '\0';
+		p = colon != NULL ? colon + 1 : p + len;
+	}
+	return;
+
+mismatch:
+	log_warnx("LISTEN_FDNAMES does not name the %zu passed sockets: "
+	    "names ignored", npassed);
+	for (i = 0; i < npassed; i++)
+		passed[i].name[0] = '\0';
+}
+
+/*
+ * Take the listening sockets a service manager handed over the way
+ * systemd does: LISTEN_PID must be dspd's pid, LISTEN_FDS counts the
+ * descriptors from 3, LISTEN_FDNAMES may name them.  The variables are
+ * removed whatever they say, so that no program dspd might start takes
+ * the descriptors for its own.
+ */
+int
+listener_take_passed(char *err, size_t errlen)
+{
+	const char	*pid_s, *fds_s, *names;
+	char		*end;
+	long long	 pid, n;
+	size_t		 i;
+	int		 rc = -1;
+
+	pid_s = getenv("LISTEN_PID");
+	fds_s = getenv("LISTEN_FDS");
+	names = getenv("LISTEN_FDNAMES");
+	npassed = 0;
+	if (fds_s == NULL) {
+		rc = 0;
+		goto out;
+	}
+	errno = 0;
+	pid = pid_s != NULL ? strtoll(pid_s, &end, 10) : 0;
+	if (pid_s == NULL || *pid_s == '\0' || *end != '\0' || errno != 0 ||
+	    pid != (long long)getpid()) {
+		log_info("LISTEN_FDS ignored: LISTEN_PID %s is not dspd's "
+		    "pid %ld", pid_s != NULL ? pid_s : "(unset)",
+		    (long)getpid());
+		rc = 0;
+		goto out;
+	}
+	errno = 0;
+	n = strtoll(fds_s, &end, 10);
+	if (*fds_s == '\0' || *end != '\0' || errno != 0 || n < 0 ||
+	    n > PASSED_FDS_MAX) {
+		snprintf(err, errlen, "LISTEN_FDS: '%s' is not a count from 0 "
+		    "to %d", fds_s, PASSED_FDS_MAX);
+		goto out;
+	}
+	for (i = 0; i < (size_t)n; i++) {
+		memset(&passed[i], 0, sizeof(passed[i]));
+		if (listener_check_passed(PASSED_FDS_START + (int)i,
+		    &passed[i], err, errlen) != 0)
+			goto out;
+	}
+	npassed = (size_t)n;
+	if (names != NULL)
+		listener_passed_names(names);
+	rc = 0;
+
+out:
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return (rc);
+}
+
+/* Serve a passed socket; at exit it is closed, its path left in place. */
+static int
+listener_open_passed(struct event_base *base, const struct passed_fd *p)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	char			 name[300], origin[PASSED_NAME_MAX + 64];
+
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(p->fd, (struct sockaddr *)&ss, &len) == -1) {
+		fprintf(stderr, "dspd: passed descriptor %d: %s\n", p->fd,
+		    strerror(errno));
+		return (-1);
+	}
+	listener_format(&ss, len, name, sizeof(name));
+	snprintf(origin, sizeof(origin), " (descriptor %d%s%s from the "
+	    "service manager)", p->fd, p->name[0] != '\0' ? ", " : "",
+	    p->name);
+	/* The service manager owns a unix socket's path: it stays. */
+	if (listener_add(base, p->fd, p->family, name, NULL, origin) != 0) {
+		fprintf(stderr, "dspd: passed descriptor %d: out of memory\n",
+		    p->fd);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Open every listener, or none: a failure undoes the rest.  Sockets a
+ * service manager passed are served first; when it passed some and no
+ * --listen or DSP_LISTEN was given, they are the only ones, so a socket
+ * unit alone decides where dspd listens.
+ */
 int
 listener_open_all(struct event_base *base, const struct config *cf)
 {
@@ -365,6 +575,17 @@ listener_open_all(struct event_base *base, const struct config *cf)
 	if ((accept_retry = evtimer_new(base, listener_resume_cb, NULL)) ==
 	    NULL)
 		return (-1);
+	for (i = 0; i < npassed; i++) {
+		if (listener_open_passed(base, &passed[i]) != 0) {
+			listener_close_all();
+			return (-1);
+		}
+	}
+	if (npassed > 0 && cf->listen_default) {
+		npassed = 0;
+		return (0);
+	}
+	npassed = 0;
 	for (i = 0; i < cf->nlisten; i++) {
 		a = cf->listen[i];
 		if (strncmp(a, "tcp://", 6) == 0)
@@ -403,6 +624,18 @@ listener_write_ready(const char *path)
 		return (-1);
 	}
 	return (0);
+}
+
+/* The bound address of the i-th listener, URL form; NULL past the last. */
+const char *
+listener_name(size_t i)
+{
+	struct listener	*l;
+
+	TAILQ_FOREACH(l, &listeners, entry)
+		if (i-- == 0)
+			return (l->name);
+	return (NULL);
 }
 
 void

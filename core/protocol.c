@@ -52,6 +52,8 @@ static int	protocol_read_denials(json_t *, struct protocol_request *,
 		    struct protocol_error *);
 static int	protocol_read_subscribe(json_t *, struct protocol_request *,
 		    struct protocol_error *);
+static int	protocol_read_check(json_t *, struct protocol_request *,
+		    struct protocol_error *);
 
 static const struct protocol_spec protocol_specs[PROTOCOL_TYPE_COUNT] = {
 	[PROTOCOL_PING] = { DSP_REQ_PING, 0, { NULL }, protocol_read_none },
@@ -79,6 +81,8 @@ static const struct protocol_spec protocol_specs[PROTOCOL_TYPE_COUNT] = {
 	[PROTOCOL_SUBSCRIBE] = { DSP_REQ_SUBSCRIBE, 0,
 	    { "mode", "denied", "client", "group", NULL },
 	    protocol_read_subscribe },
+	[PROTOCOL_CHECK] = { DSP_REQ_CHECK, 0,
+	    { "method", "target", "body", NULL }, protocol_read_check },
 };
 
 /* Who may name themselves as the source of a change. */
@@ -546,6 +550,44 @@ protocol_read_subscribe(json_t *root, struct protocol_request *req,
 	    sizeof(req->client), err) < 0 ||
 	    protocol_get_group(root, req, err) < 0)
 		return (-1);
+	return (0);
+}
+
+/*
+ * check: a method (an HTTP token), a target and an optional body, judged
+ * as the request line and body a client would send.  The target and the
+ * body stay in the line for the handler to read: only what would not
+ * make one request line is refused here, a CR or LF in the target.
+ */
+static int
+protocol_read_check(json_t *root, struct protocol_request *req,
+    struct protocol_error *err)
+{
+	static const char	 tchar[] = "!#$%&'*+-.^_`|~0123456789"
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	json_t			*target, *body;
+	int			 rc;
+
+	if ((rc = protocol_get_string(root, "method", req->method,
+	    sizeof(req->method), err)) < 0)
+		return (-1);
+	if (rc == 0 || req->method[0] == '\0' ||
+	    strspn(req->method, tchar) != strlen(req->method))
+		return (protocol_fail(err, DSP_ERR_ARGUMENT, "check needs "
+		    "\"method\", an HTTP method such as GET"));
+	target = json_object_get(root, "target");
+	if (!json_is_string(target) || json_string_length(target) == 0)
+		return (protocol_fail(err, DSP_ERR_ARGUMENT, "check needs "
+		    "\"target\", a request target such as /containers/json"));
+	if (strcspn(json_string_value(target), "\r\n") !=
+	    json_string_length(target))
+		return (protocol_fail(err, DSP_ERR_ARGUMENT, "a target holds "
+		    "no CR or LF: the request line would end there"));
+	body = json_object_get(root, "body");
+	if (body != NULL && !json_is_string(body))
+		return (protocol_fail(err, DSP_ERR_ARGUMENT, "\"body\" must "
+		    "be a string"));
+	req->has_body = body != NULL;
 	return (0);
 }
 

@@ -413,6 +413,7 @@ runtime_exchange_end(const struct session *s, const struct exchange *ex)
 	memset(&row, 0, sizeof(row));
 	row.time_us = (int64_t)ex->start.tv_sec * 1000000 + ex->start.tv_usec;
 	row.duration_us = (int64_t)d.tv_sec * 1000000 + d.tv_usec;
+	metrics_exchange(ex, row.duration_us);
 	row.client = s->client;
 	row.listener = s->listener_name;
 	row.profile = "default";

@@ -483,11 +483,26 @@ session_forward(struct session *s)
 		    "not reachable: %s", dspd.config->socket_path,
 		    strerror(errno));
 		log_warnx("%s", msg);
+		metrics_engine_error(METRICS_ENGINE_CONNECT);
 		session_reply(s, 502, msg, !s->ex.request_done);
 		session_exchange_done(s);
 		return;
 	}
 	session_timer(s, dspd.config->connect_timeout_ms);
+}
+
+/*
+ * What the judge needs of dspd's configuration, as it stands now; the
+ * control socket's dry run takes the same.
+ */
+void
+session_judge_context(struct judge_context *ctx)
+{
+	ctx->policy = &dspd.config->policy;
+	ctx->guard = &dspd.config->guard;
+	ctx->limits = &dspd.config->limits;
+	ctx->body_max = dspd.config->body_max;
+	ctx->bypass = runtime_bypass_covers;
 }
 
 /*
@@ -498,10 +513,10 @@ static void
 session_decide(struct session *s, size_t head_len)
 {
 	const struct config	*cf = dspd.config;
-	char			 why[1024], esc[512];
-	const char		*reason;
+	struct judge_context	 ctx;
+	struct judgement	 j;
 	llhttp_errno_t		 err;
-	int			 has_body, ambiguous = 0;
+	int			 has_body;
 
 	memset(&s->ex, 0, sizeof(s->ex));
 	s->in_exchange = 1;
@@ -528,33 +543,25 @@ session_decide(struct session *s, size_t head_len)
 	}
 	has_body = !s->ex.request_done;
 
-	if (canon_target(s->ex.target, strlen(s->ex.target), &s->ex.canon,
-	    &reason) != 0) {
-		http_escape(esc, sizeof(esc), s->ex.target,
-		    strlen(s->ex.target));
-		session_refuse(s, 400, "dsp: refused request target %s: %s",
-		    esc, reason);
+	/* The same judge answers dspctl check: see judge.c. */
+	session_judge_context(&ctx);
+	judge_target(&ctx, s->ex.method, s->ex.target, &s->ex.canon, &j);
+	if (j.status == 400) {
+		session_refuse(s, 400, "%s", j.message);
 		return;
 	}
-	s->ex.endpoint = catalogue_match(s->ex.method, s->ex.canon.path,
-	    &ambiguous);
+	s->ex.endpoint = j.endpoint;
 	s->ex.revision = cf->policy.revision;
-	s->ex.policy_verdict = policy_decide(&cf->policy, s->ex.endpoint);
-	s->ex.verdict = s->ex.policy_verdict;
-	if (s->ex.verdict == VERDICT_DENY &&
-	    runtime_bypass_covers(s->ex.endpoint))
-		s->ex.verdict = VERDICT_BYPASS;
+	s->ex.policy_verdict = j.policy_verdict;
+	s->ex.verdict = j.verdict;
 	s->ex.stream = session_is_stream(&s->ex);
 
-	if (s->ex.verdict == VERDICT_DENY) {
-		memcpy(why, "dsp: ", 5);
-		policy_explain(&cf->policy, s->ex.endpoint, s->ex.method,
-		    s->ex.canon.path, why + 5, sizeof(why) - 5);
+	if (j.status != 0) {
 		if (has_body) {
-			session_refuse_body(s, 403, why);
+			session_refuse_body(s, j.status, j.message);
 			return;
 		}
-		session_reply(s, 403, why, 0);
+		session_reply(s, j.status, j.message, 0);
 		session_exchange_done(s);
 		return;
 	}
@@ -680,33 +687,33 @@ static void
 session_guard(struct session *s)
 {
 	struct guard_result	*g = &s->guard;
+	struct judge_context	 ctx;
+	struct judgement	 j;
 	size_t			 len = evbuffer_get_length(s->body);
 	const char		*body;
 
 	body = len > 0 ? (const char *)evbuffer_pullup(s->body, -1) : "";
-	if (body == NULL || guard_check(&dspd.config->guard, s->ex.endpoint,
-	    body, len, g) != 0) {
+	memset(&j, 0, sizeof(j));
+	j.verdict = s->ex.verdict;
+	j.policy_verdict = s->ex.policy_verdict;
+	session_judge_context(&ctx);
+	if (body == NULL || judge_body(&ctx, s->ex.endpoint, body, len, g,
+	    &j) != 0) {
 		session_refuse(s, 500, "dsp: out of memory");
 		return;
 	}
-	switch (g->verdict) {
-	case GUARD_PASS:
-		break;
-	case GUARD_REFUSE:
-		if (runtime_bypass_covers(s->ex.endpoint)) {
-			/* Let through, and on record as what it was. */
-			snprintf(s->ex.guard_field, sizeof(s->ex.guard_field),
-			    "%s", g->field);
-			s->ex.policy_verdict = VERDICT_DENY;
-			s->ex.verdict = VERDICT_BYPASS;
-			break;
-		}
-		session_guard_refuse(s, 403, g->field, g->message);
+	if (j.status != 0) {
+		session_guard_refuse(s, j.status, g->field, j.message);
 		return;
-	case GUARD_MALFORMED:
-		session_guard_refuse(s, 400, g->field, g->message);
-		return;
-	case GUARD_LOOKUP:
+	}
+	if (g->verdict == GUARD_REFUSE) {
+		/* Let through by the bypass, and on record as what it was. */
+		snprintf(s->ex.guard_field, sizeof(s->ex.guard_field), "%s",
+		    g->field);
+		s->ex.policy_verdict = j.policy_verdict;
+		s->ex.verdict = j.verdict;
+	}
+	if (j.lookup) {
 		s->lookup_next = 0;
 		session_lookup_next(s);
 		return;
@@ -741,6 +748,7 @@ session_lookup_next(struct session *s)
 		    "not reachable: %s", dspd.config->socket_path,
 		    strerror(errno));
 		log_warnx("%s", msg);
+		metrics_engine_error(METRICS_ENGINE_CONNECT);
 		session_reply(s, 502, msg, 0);
 		session_exchange_done(s);
 		return;
@@ -788,6 +796,7 @@ session_lookup_read(struct session *s)
 	err = session_parse_move(&s->res_parser, up, NULL,
 	    evbuffer_get_length(up), &moved);
 	if (err != HPE_OK && err != HPE_PAUSED) {
+		metrics_engine_error(METRICS_ENGINE_MALFORMED);
 		upstream_close(s);
 		session_refuse(s, 502, "dsp: the Docker engine sent a "
 		    "malformed response");
@@ -1057,6 +1066,7 @@ session_relay_response(struct session *s)
 	if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
 		log_warnx("engine sent a malformed response to %s: %s",
 		    s->client, llhttp_get_error_reason(&s->res_parser));
+		metrics_engine_error(METRICS_ENGINE_MALFORMED);
 		if (!s->ex.response_started) {
 			upstream_close(s);
 			session_refuse(s, 502, "dsp: the Docker engine sent a "
@@ -1122,6 +1132,7 @@ session_upstream_closed(struct session *s, int err)
 		    dspd.config->socket_path, err ? ": " : "",
 		    err ? strerror(err) : "");
 		log_warnx("%s", msg);
+		metrics_engine_error(METRICS_ENGINE_CLOSED);
 		upstream_close(s);
 		session_reply(s, 502, msg, 0);
 		session_exchange_done(s);
@@ -1132,6 +1143,7 @@ session_upstream_closed(struct session *s, int err)
 		    "not reachable: %s", dspd.config->socket_path,
 		    strerror(err != 0 ? err : ECONNREFUSED));
 		log_warnx("%s", msg);
+		metrics_engine_error(METRICS_ENGINE_CONNECT);
 		upstream_close(s);
 		session_reply(s, 502, msg, !s->ex.request_done);
 		session_exchange_done(s);
@@ -1185,12 +1197,14 @@ session_response_eof(struct session *s)
 		    "connection before answering%s%s", err ? ": " : "",
 		    err ? strerror(err) : "");
 		log_warnx("%s", msg);
+		metrics_engine_error(METRICS_ENGINE_CLOSED);
 		session_reply(s, 502, msg, 1);
 		s->ex.keep_alive = 0;
 		session_exchange_done(s);
 		return;
 	}
 	/* Cut short: the client still gets what came before the end. */
+	metrics_engine_error(METRICS_ENGINE_CLOSED);
 	session_close_when_written(s, CLOSE_ENGINE);
 }
 
@@ -1368,6 +1382,7 @@ session_timer_cb(evutil_socket_t fd, short events, void *arg)
 		    "not accept a connection within %lld ms",
 		    dspd.config->socket_path, dspd.config->connect_timeout_ms);
 		log_warnx("%s", msg);
+		metrics_engine_error(METRICS_ENGINE_TIMEOUT);
 		upstream_close(s);
 		session_reply(s, 502, msg, !s->ex.request_done);
 		session_exchange_done(s);

@@ -52,6 +52,8 @@
 /* Rows a denials request returns when it does not say, and at most. */
 #define DSP_DENIALS_DEFAULT	50
 #define DSP_DENIALS_MAX		1000
+/* Bytes of a check request's method. */
+#define DSP_CHECK_METHOD_MAX	31
 /* Default path of the control socket. */
 #define DSP_CONTROL_PATH	"/run/dsp/control.sock"
 
@@ -67,6 +69,7 @@
 #define DSP_REQ_RESTORE		"restore"	/* end it */
 #define DSP_REQ_DENIALS		"denials"	/* query refused requests */
 #define DSP_REQ_SUBSCRIBE	"subscribe"	/* live access events */
+#define DSP_REQ_CHECK		"check"		/* judge a request, dry */
 
 /* Events. */
 #define DSP_EVENT_ACCESS	"access"

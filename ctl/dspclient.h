@@ -58,4 +58,35 @@ int		 client_parse_duration(const char *, long long *);
 size_t		 client_format_duration(long long, char *, size_t);
 size_t		 client_format_time(double, char *, size_t);
 
+/*
+ * selftest.c (dspctl only): the operator's checks and the clients' calls
+ * that dspctl selftest asks dspd to judge.
+ */
+
+struct selftest_call {
+	const char	*method;
+	const char	*target;
+	const char	*body;		/* JSON, or NULL for none */
+};
+
+struct selftest_check {
+	const char	*name;
+	const char	*method;
+	const char	*target;
+	const char	*body;
+	int		 expect_allow;	/* else it must be refused */
+};
+
+struct selftest_client {
+	const char			*client;	/* "traefik" */
+	const char			*use;		/* "docker provider" */
+	int				 optional;	/* a feature */
+	const struct selftest_call	*calls;
+	size_t				 ncalls;
+};
+
+const struct selftest_check	*selftest_checks(size_t *);
+const struct selftest_call	*selftest_reads(size_t *);
+const struct selftest_client	*selftest_clients(size_t *);
+
 #endif /* DSPCLIENT_H */

@@ -5,8 +5,13 @@
  * courtesy to the operator: dspd's own check is the peer's credentials.
  */
 
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +39,12 @@
 #define CTL_COLUMNS_MAX		8
 /* Bytes of an answer read from the terminal. */
 #define CTL_ANSWER_MAX		256
+/* Bytes of a body check sends; the control protocol's line bounds it. */
+#define CTL_BODY_MAX		(DSP_LINE_MAX - 1024)
+/* Milliseconds selftest's live read may take to connect and answer. */
+#define CTL_LIVE_MSEC		5000
+/* Bytes of the live read's answer that selftest reads. */
+#define CTL_LIVE_MAX		8192
 
 /* Which options a command takes. */
 #define O_WRITE		0x001
@@ -47,6 +58,8 @@
 #define O_BYPASS	0x100
 #define O_LOSSY		0x200
 #define O_ACTION	0x400
+#define O_BODY		0x800
+#define O_PROXY		0x1000
 
 struct ctl_options {
 	const char	*socket;
@@ -60,6 +73,8 @@ struct ctl_options {
 	const char	*group;
 	const char	*client;
 	const char	*action;	/* --action NAME */
+	const char	*body;		/* --body FILE */
+	const char	*proxy;		/* --proxy ADDR */
 	char		**args;		/* operands after the command */
 	int		 nargs;
 };
@@ -93,6 +108,8 @@ static int	ctl_restore(struct client *, struct ctl_options *);
 static int	ctl_tail(struct client *, struct ctl_options *);
 static int	ctl_denials(struct client *, struct ctl_options *);
 static int	ctl_ping(struct client *, struct ctl_options *);
+static int	ctl_check(struct client *, struct ctl_options *);
+static int	ctl_selftest(struct client *, struct ctl_options *);
 
 static const struct ctl_command ctl_commands[] = {
 	{ "status", 0, 0, 0, ctl_status, "status" },
@@ -114,6 +131,10 @@ static const struct ctl_command ctl_commands[] = {
 	    ctl_denials, "denials [--since DUR] [--limit N] [--bypass] "
 	    "[--client C] [--group GROUP]" },
 	{ "ping", 0, 0, 0, ctl_ping, "ping" },
+	{ "check", 2, 2, O_BODY, ctl_check,
+	    "check METHOD TARGET [--body FILE]" },
+	{ "selftest", 0, 0, O_CLIENT | O_PROXY, ctl_selftest,
+	    "selftest [--client NAME] [--proxy ADDR]" },
 };
 
 /* Groups and actions whose grant hands out much of the host. */
@@ -1008,6 +1029,504 @@ ctl_ping(struct client *c, struct ctl_options *o)
 	return (CTL_EXIT_OK);
 }
 
+/*
+ * Read a body for check from a file, or standard input for "-": at most
+ * what one protocol line can carry, text without NUL bytes.
+ */
+static int
+ctl_read_body(const char *path, char **out, size_t *len)
+{
+	FILE	*f;
+	char	*buf;
+	size_t	 n;
+
+	*out = NULL;
+	if (strcmp(path, "-") == 0)
+		f = stdin;
+	else if ((f = fopen(path, "r")) == NULL) {
+		ctl_warnx("--body %s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if ((buf = malloc(CTL_BODY_MAX + 1)) == NULL) {
+		if (f != stdin)
+			fclose(f);
+		ctl_warnx("out of memory");
+		return (-1);
+	}
+	n = fread(buf, 1, CTL_BODY_MAX + 1, f);
+	if (f != stdin)
+		fclose(f);
+	if (n > CTL_BODY_MAX || memchr(buf, '\0', n) != NULL) {
+		ctl_warnx("--body %s: %s", path, n > CTL_BODY_MAX ? "longer "
+		    "than check takes (the control protocol's line)" :
+		    "holds a NUL byte, which no JSON body has");
+		free(buf);
+		return (-1);
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return (0);
+}
+
+/* Ask dspd's dry run about one request; its verdict in *result. */
+static int
+ctl_check_call(struct client *c, const struct ctl_options *o,
+    const char *method, const char *target, const char *body, size_t len,
+    json_t **result)
+{
+	json_t	*args;
+
+	args = json_pack("{s:s, s:s}", "method", method, "target", target);
+	if (args != NULL && body != NULL &&
+	    json_object_set_new(args, "body", json_stringn(body, len)) != 0) {
+		json_decref(args);
+		ctl_warnx("the body is not UTF-8 text");
+		return (CTL_EXIT_USAGE);
+	}
+	if (args == NULL) {
+		ctl_warnx("the method or target is not UTF-8 text");
+		return (CTL_EXIT_USAGE);
+	}
+	return (ctl_call(c, o, DSP_REQ_CHECK, args, result));
+}
+
+/* A member that may be null, for printing. */
+static const char *
+ctl_text(const json_t *obj, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(obj, key));
+
+	return (s != NULL ? s : "-");
+}
+
+/* "refused (403)" or "allowed": what a verdict does to the request. */
+static void
+ctl_outcome(const json_t *r, char *buf, size_t size)
+{
+	if (json_is_true(json_object_get(r, "forwarded")))
+		snprintf(buf, size, "%s", strcmp(ctl_text(r, "verdict"),
+		    "bypass") == 0 ? "allowed by bypass" : "allowed");
+	else
+		snprintf(buf, size, "refused (%lld)", ctl_int(r, "status"));
+}
+
+/* check METHOD TARGET: what the listener would do with that request. */
+static int
+ctl_check(struct client *c, struct ctl_options *o)
+{
+	json_t		*r, *v;
+	char		*body = NULL, what[64];
+	size_t		 len = 0, i;
+	int		 rc;
+
+	if (o->body != NULL && ctl_read_body(o->body, &body, &len) != 0)
+		return (CTL_EXIT_USAGE);
+	rc = ctl_check_call(c, o, o->args[0], o->args[1], body, len, &r);
+	free(body);
+	if (rc != 0)
+		return (rc);
+	rc = json_is_true(json_object_get(r, "forwarded")) ? CTL_EXIT_OK :
+	    CTL_EXIT_FAILED;
+	if (o->json) {
+		ctl_print_json(r);
+		return (rc);
+	}
+	ctl_outcome(r, what, sizeof(what));
+	printf("verdict  %s%s\n", what, strcmp(ctl_text(r, "verdict"),
+	    "bypass") == 0 ? ": the policy refuses it, an emergency bypass "
+	    "lets it through" : "");
+	printf("request  %s %s\n", ctl_text(r, "method"),
+	    ctl_text(r, "target"));
+	if (json_is_string(json_object_get(r, "group")))
+		printf("action   %s (group %s)\n", ctl_text(r, "action"),
+		    ctl_text(r, "group"));
+	printf("reason   %s\n", ctl_text(r, "reason"));
+	if (json_is_string(json_object_get(r, "guard")))
+		printf("field    %s\n", ctl_text(r, "guard"));
+	if (json_is_string(json_object_get(r, "fix")))
+		printf("fix      %s\n", ctl_text(r, "fix"));
+	if ((v = json_object_get(r, "lookups")) != NULL) {
+		printf("note     the listener first inspects");
+		for (i = 0; i < json_array_size(v); i++)
+			printf("%s %s", i > 0 ? "," : "", json_string_value(
+			    json_array_get(v, i)));
+		printf(" (HostConfig.VolumesFrom) and refuses the request if "
+		    "their binds are refused\n");
+	}
+	json_decref(r);
+	return (rc);
+}
+
+/*
+ * Connect to a listener of dspd: tcp://HOST:PORT, unix:///PATH (a query
+ * is ignored), or HOST:PORT and /PATH.  A wildcard address is reached
+ * on loopback.  Returns the socket, or -1 with err set.
+ */
+static int
+ctl_proxy_connect(const char *addr, char *err, size_t errlen)
+{
+	struct addrinfo		 hints, *res, *ai;
+	struct sockaddr_un	 sun;
+	struct timeval		 tv = { CTL_LIVE_MSEC / 1000,
+	    (CTL_LIVE_MSEC % 1000) * 1000 };
+	char			 host[256], *port, *end;
+	const char		*p = addr;
+	int			 fd = -1, rc;
+
+	if (strncmp(p, "unix://", 7) == 0 || p[0] == '/') {
+		if (p[0] != '/')
+			p += 7;
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (strcspn(p, "?") >= sizeof(sun.sun_path)) {
+			snprintf(err, errlen, "%s: path too long", addr);
+			return (-1);
+		}
+		memcpy(sun.sun_path, p, strcspn(p, "?"));
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+		    -1 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv)) == -1 || connect(fd, (struct sockaddr *)&sun,
+		    sizeof(sun)) == -1) {
+			snprintf(err, errlen, "%s: %s", addr, strerror(errno));
+			if (fd != -1)
+				close(fd);
+			return (-1);
+		}
+		return (fd);
+	}
+	if (strncmp(p, "tcp://", 6) == 0)
+		p += 6;
+	snprintf(host, sizeof(host), "%s", p);
+	if (host[0] == '[' && (end = strchr(host, ']')) != NULL) {
+		*end = '\0';
+		port = end[1] == ':' ? end + 2 : NULL;
+		memmove(host, host + 1, strlen(host + 1) + 1);
+	} else if ((port = strrchr(host, ':')) != NULL)
+		*port++ = '\0';
+	if (port == NULL || *port == '\0') {
+		snprintf(err, errlen, "%s: no port (tcp://HOST:PORT or "
+		    "unix:///PATH)", addr);
+		return (-1);
+	}
+	if (host[0] == '\0' || strcmp(host, "0.0.0.0") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	else if (strcmp(host, "::") == 0)
+		snprintf(host, sizeof(host), "::1");
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		snprintf(err, errlen, "%s: %s", addr, gai_strerror(rc));
+		return (-1);
+	}
+	snprintf(err, errlen, "%s: no address", addr);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+		if (fd == -1)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		snprintf(err, errlen, "%s: %s", addr, strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return (fd);
+}
+
+/*
+ * The one request selftest sends through the listener, as a client
+ * would: the HTTP status it got (0: none, err says why), and dsp's
+ * message when dsp refused it.
+ */
+static int
+ctl_live_read(const char *addr, const char *method, const char *target,
+    char *err, size_t errlen)
+{
+	char		 buf[CTL_LIVE_MAX + 1], *body;
+	json_t		*msg;
+	size_t		 have = 0;
+	ssize_t		 n;
+	int		 fd, major, minor, status = 0;
+
+	if ((fd = ctl_proxy_connect(addr, err, errlen)) == -1)
+		return (0);
+	n = snprintf(buf, sizeof(buf), "%s %s HTTP/1.1\r\nHost: dsp\r\n"
+	    "User-Agent: dspctl-selftest\r\nConnection: close\r\n\r\n",
+	    method, target);
+	if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n) {
+		snprintf(err, errlen, "%s: sending: %s", addr, strerror(errno));
+		close(fd);
+		return (0);
+	}
+	while (have < CTL_LIVE_MAX &&
+	    (n = read(fd, buf + have, CTL_LIVE_MAX - have)) > 0)
+		have += (size_t)n;
+	close(fd);
+	buf[have] = '\0';
+	if (sscanf(buf, "HTTP/%d.%d %d", &major, &minor, &status) != 3) {
+		snprintf(err, errlen, "%s: %s", addr, have == 0 ? "closed "
+		    "without an answer" : "not an HTTP answer");
+		return (0);
+	}
+	snprintf(err, errlen, "HTTP %d", status);
+	if (status != 200 && (body = strstr(buf, "\r\n\r\n")) != NULL &&
+	    (msg = json_loads(body + 4, 0, NULL)) != NULL) {
+		if (json_is_string(json_object_get(msg, "message")))
+			snprintf(err, errlen, "HTTP %d: %s", status,
+			    json_string_value(json_object_get(msg,
+			    "message")));
+		json_decref(msg);
+	}
+	return (status);
+}
+
+/*
+ * The first read of selftest's list that the policy lets through, sent
+ * through the listener; the row it makes, and 0 when it failed.
+ */
+static int
+ctl_selftest_live(struct client *c, struct ctl_options *o,
+    const char *addr, json_t *rows)
+{
+	const struct selftest_call	*reads;
+	json_t				*r;
+	char				 name[96], got[512];
+	size_t				 i, n;
+	int				 rc, status, found = 0;
+
+	reads = selftest_reads(&n);
+	for (i = 0; i < n && !found; i++) {
+		if ((rc = ctl_check_call(c, o, reads[i].method,
+		    reads[i].target, NULL, 0, &r)) != 0)
+			return (-rc);
+		found = json_is_true(json_object_get(r, "forwarded"));
+		json_decref(r);
+	}
+	if (!found) {
+		json_array_append_new(rows, json_pack("{s:s, s:n, s:n, s:s, "
+		    "s:s, s:s, s:s}", "check", "allowed read through the "
+		    "listener", "method", "target", "expect", "allowed", "got",
+		    "nothing to read: the policy allows no GET /_ping or "
+		    "/version", "result", "skip", "message", ""));
+		return (1);
+	}
+	i--;
+	snprintf(name, sizeof(name), "allowed read through the listener");
+	if (addr == NULL) {
+		snprintf(got, sizeof(got), "no listener known: dspd has none, "
+		    "or give --proxy ADDR");
+		status = 0;
+	} else
+		status = ctl_live_read(addr, reads[i].method, reads[i].target,
+		    got, sizeof(got));
+	json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, "
+	    "s:s, s:s?, s:i}", "check", name, "method", reads[i].method,
+	    "target", reads[i].target, "expect", "allowed", "got", got,
+	    "result", status == 200 ? "pass" : "fail", "listener", addr,
+	    "status", status));
+	return (status == 200);
+}
+
+/* One operator check through the dry run: its row, and 0 if it failed. */
+static int
+ctl_selftest_check(struct client *c, struct ctl_options *o,
+    const struct selftest_check *chk, json_t *rows)
+{
+	json_t	*r;
+	char	 got[64];
+	int	 rc, pass;
+
+	if ((rc = ctl_check_call(c, o, chk->method, chk->target, chk->body,
+	    chk->body != NULL ? strlen(chk->body) : 0, &r)) != 0)
+		return (-rc);
+	pass = json_is_true(json_object_get(r, "forwarded")) ==
+	    chk->expect_allow;
+	ctl_outcome(r, got, sizeof(got));
+	json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s, "
+	    "s:s, s:O?, s:O?, s:O?}", "check", chk->name, "method", chk->method,
+	    "target", chk->target, "expect", chk->expect_allow ? "allowed" :
+	    "refused", "got", got, "result", pass ? "pass" : "fail",
+	    "message", json_object_get(r, "message"), "reason",
+	    json_object_get(r, "reason"), "fix", json_object_get(r, "fix")));
+	json_decref(r);
+	return (pass);
+}
+
+/* One use of one client: each call through the dry run, refusals kept. */
+static int
+ctl_selftest_client(struct client *c, struct ctl_options *o,
+    const struct selftest_client *cl, json_t *rows)
+{
+	const struct selftest_call	*call;
+	json_t				*r, *refused;
+	size_t				 i;
+	int				 rc;
+
+	if ((refused = json_array()) == NULL)
+		return (-CTL_EXIT_FAILED);
+	for (i = 0; i < cl->ncalls; i++) {
+		call = &cl->calls[i];
+		if ((rc = ctl_check_call(c, o, call->method, call->target,
+		    call->body, call->body != NULL ? strlen(call->body) : 0,
+		    &r)) != 0) {
+			json_decref(refused);
+			return (-rc);
+		}
+		if (!json_is_true(json_object_get(r, "forwarded")))
+			json_array_append_new(refused, json_pack("{s:s, s:s, "
+			    "s:O?, s:O?, s:O?, s:O?}", "method", call->method,
+			    "target", call->target, "status",
+			    json_object_get(r, "status"), "action",
+			    json_object_get(r, "action"), "fix",
+			    json_object_get(r, "fix"), "message",
+			    json_object_get(r, "message")));
+		json_decref(r);
+	}
+	json_array_append_new(rows, json_pack("{s:s, s:s, s:b, s:b, s:i, "
+	    "s:o}", "client", cl->client, "use", cl->use, "optional",
+	    cl->optional, "works", json_array_size(refused) == 0, "calls",
+	    (int)cl->ncalls, "refused", refused));
+	return (0);
+}
+
+/* The operator checks as a table. */
+static void
+ctl_selftest_print_checks(json_t *checks)
+{
+	struct ctl_table	 t;
+	json_t			*v;
+	char			 what[256];
+	size_t			 i;
+
+	ctl_table_init(&t, 4, "OPERATOR CHECK", "EXPECTED", "GOT", "RESULT");
+	json_array_foreach(checks, i, v) {
+		if (json_is_string(json_object_get(v, "method")))
+			snprintf(what, sizeof(what), "%s: %s %s",
+			    ctl_text(v, "check"), ctl_text(v, "method"),
+			    ctl_text(v, "target"));
+		else
+			snprintf(what, sizeof(what), "%s", ctl_text(v,
+			    "check"));
+		ctl_table_add(&t, what, ctl_text(v, "expect"), ctl_text(v,
+		    "got"), ctl_text(v, "result"));
+	}
+	ctl_table_print(&t);
+}
+
+/* The clients, one line per use and one more per refused call. */
+static void
+ctl_selftest_print_clients(json_t *clients)
+{
+	json_t		*v, *f;
+	char		 use[96];
+	size_t		 i, j;
+
+	printf("%-11s %-28s %s\n", "CLIENT", "USE", "RESULT");
+	json_array_foreach(clients, i, v) {
+		snprintf(use, sizeof(use), "%s%s", ctl_text(v, "use"),
+		    json_is_true(json_object_get(v, "optional")) ?
+		    " (optional)" : "");
+		if (json_is_true(json_object_get(v, "works"))) {
+			printf("%-11s %-28s works\n", ctl_text(v, "client"),
+			    use);
+			continue;
+		}
+		/* Paths without their queries: filters make lines long. */
+		json_array_foreach(json_object_get(v, "refused"), j, f)
+			printf("%-11s %-28s %s %s %.*s - %s%s\n", j == 0 ?
+			    ctl_text(v, "client") : "", j == 0 ? use : "",
+			    j == 0 ? "would be refused:" :
+			    "                 ", ctl_text(f, "method"),
+			    (int)strcspn(ctl_text(f, "target"), "?"),
+			    ctl_text(f, "target"), json_is_string(
+			    json_object_get(f, "fix")) ? "set " : "",
+			    json_is_string(json_object_get(f, "fix")) ?
+			    ctl_text(f, "fix") : ctl_text(f, "message"));
+	}
+}
+
+/*
+ * selftest: the operator's checks (one live read through the listener,
+ * the refusals through the dry run), then what each known client would
+ * meet.  Only the operator's checks decide the exit status.
+ */
+static int
+ctl_selftest(struct client *c, struct ctl_options *o)
+{
+	const struct selftest_check	*checks;
+	const struct selftest_client	*clients;
+	json_t				*st, *crows, *lrows, *out;
+	const char			*addr;
+	size_t				 i, n, nclients, failed = 0, seen = 0;
+	size_t				 skipped = 0;
+	int				 rc;
+
+	clients = selftest_clients(&nclients);
+	for (i = 0; o->client != NULL && i < nclients; i++)
+		seen |= strcasecmp(clients[i].client, o->client) == 0;
+	if (o->client != NULL && !seen) {
+		ctl_warnx("no client named '%s' (traefik, portainer, "
+		    "watchtower, homepage, dozzle)", o->client);
+		return (CTL_EXIT_USAGE);
+	}
+	if ((rc = ctl_call(c, o, DSP_REQ_STATUS, NULL, &st)) != 0)
+		return (rc);
+	addr = o->proxy != NULL ? o->proxy : json_string_value(
+	    json_array_get(json_object_get(st, "listeners"), 0));
+	crows = json_array();
+	lrows = json_array();
+	if ((rc = ctl_selftest_live(c, o, addr, crows)) < 0)
+		goto out;
+	failed += rc == 0;
+	checks = selftest_checks(&n);
+	for (i = 0; i < n; i++) {
+		if ((rc = ctl_selftest_check(c, o, &checks[i], crows)) < 0)
+			goto out;
+		failed += rc == 0;
+	}
+	for (i = 0; i < nclients; i++) {
+		if (o->client != NULL &&
+		    strcasecmp(clients[i].client, o->client) != 0)
+			continue;
+		if ((rc = ctl_selftest_client(c, o, &clients[i], lrows)) < 0)
+			goto out;
+	}
+	rc = failed > 0 ? CTL_EXIT_FAILED : CTL_EXIT_OK;
+
+	if (o->json) {
+		out = json_pack("{s:O?, s:O?, s:O?, s:s?, s:O, s:O, s:b}",
+		    "dspd", json_object_get(st, "version"), "revision",
+		    json_object_get(st, "revision"), "mode",
+		    json_object_get(st, "mode"), "listener", addr, "checks",
+		    crows, "clients", lrows, "passed", failed == 0);
+		ctl_print_json(out);
+		goto out;
+	}
+	printf("dspd %s, policy revision %lld, %s; listener %s\n\n",
+	    ctl_text(st, "version"), ctl_int(st, "revision"),
+	    strcmp(ctl_text(st, "mode"), "bypass") == 0 ?
+	    "BYPASS IN FORCE" : "enforcing", addr != NULL ? addr : "unknown");
+	ctl_selftest_print_checks(crows);
+	printf("\n");
+	ctl_selftest_print_clients(lrows);
+	for (i = 0; i < json_array_size(crows); i++)
+		skipped += strcmp(ctl_text(json_array_get(crows, i),
+		    "result"), "skip") == 0;
+	printf("\noperator checks: %zu passed, %zu failed, %zu skipped; "
+	    "client rows are advice and do not change the exit status\n",
+	    json_array_size(crows) - failed - skipped, failed, skipped);
+out:
+	if (rc < 0)
+		rc = -rc;
+	json_decref(crows);
+	json_decref(lrows);
+	json_decref(st);
+	return (rc);
+}
+
 /* A duration flag's value, in seconds, above zero. */
 static int
 ctl_duration(const char *flag, const char *value, long long *out)
@@ -1042,6 +1561,8 @@ ctl_parse(int argc, char **argv, struct ctl_options *o, int *status)
 		{ "bypass", no_argument, NULL, 'b' },
 		{ "lossy", no_argument, NULL, 'L' },
 		{ "action", required_argument, NULL, 'a' },
+		{ "body", required_argument, NULL, 'B' },
+		{ "proxy", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -1115,6 +1636,14 @@ ctl_parse(int argc, char **argv, struct ctl_options *o, int *status)
 		case 'a':
 			o->given |= O_ACTION;
 			o->action = optarg;
+			break;
+		case 'B':
+			o->given |= O_BODY;
+			o->body = optarg;
+			break;
+		case 'P':
+			o->given |= O_PROXY;
+			o->proxy = optarg;
 			break;
 		case 'h':
 			ctl_usage(stdout);

@@ -13,11 +13,13 @@
 # DSP_SKIP_DISTCHECK=1	do not run make distcheck
 # DSP_SKIP_FUZZ=1	do not build and run the fuzz targets
 # DSP_SKIP_VALGRIND=1	do not run the valgrind suite
+# DSP_SKIP_BENCH=1	do not run the benchmark's smoke round
 # DSP_FUZZ_SECONDS	seconds of fuzzing per target (60)
 # DSP_PYTEST_ARGS	more arguments for the sanitizer build's pytest run
 #			(e.g. "-x -k events")
 # DSP_UNIT_TIMEOUT, DSP_DISTCHECK_TIMEOUT, DSP_SYSTEM_TIMEOUT,
 # DSP_FUZZ_TIMEOUT	caps in seconds (900, 1200, 2700 a pytest run, 1800)
+# DSP_BENCH_TIMEOUT	cap of the benchmark's smoke round in seconds (300)
 
 set -u
 
@@ -31,6 +33,7 @@ UNIT_TIMEOUT=${DSP_UNIT_TIMEOUT:-900}
 DISTCHECK_TIMEOUT=${DSP_DISTCHECK_TIMEOUT:-1200}
 SYSTEM_TIMEOUT=${DSP_SYSTEM_TIMEOUT:-2700}
 FUZZ_TIMEOUT=${DSP_FUZZ_TIMEOUT:-1800}
+BENCH_TIMEOUT=${DSP_BENCH_TIMEOUT:-300}
 
 # The system tests run again under valgrind: the proxy's main paths
 # (defaults and policy, framing and pipelining, exec and attach, the
@@ -290,6 +293,19 @@ if [ "${DSP_SKIP_VALGRIND:-0}" != 1 ]; then
 	pytest_suite "system under valgrind (plain build)" "$top/core/dspd" \
 	    $VALGRIND_TESTS
 	PYTEST_ENV=
+fi
+
+# The benchmark harness in one short round of everything, so that it
+# cannot rot: it fails when a figure cannot be taken, never on a figure.
+if [ "${DSP_SKIP_BENCH:-0}" != 1 ]; then
+	t0=$(now)
+	if PYTHONDONTWRITEBYTECODE=1 timeout --foreground -k 60 \
+	    "$BENCH_TIMEOUT" /usr/bin/python3 tests/bench/bench.py --smoke \
+	    "$top" </dev/null; then
+		tally "benchmark (smoke round)" 1 0 $(($(now) - t0))
+	else
+		tally "benchmark (smoke round)" 0 1 $(($(now) - t0))
+	fi
 fi
 
 if [ "$keep_ci" = 1 ]; then

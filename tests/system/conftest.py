@@ -26,6 +26,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(
 DSPD_BIN = os.environ.get("DSPD_BIN") or os.path.join(REPO, "core", "dspd")
 DSPCTL_BIN = os.environ.get("DSPCTL_BIN") or os.path.join(
     os.path.dirname(os.path.dirname(DSPD_BIN)), "ctl", "dspctl")
+DSPTUI_BIN = os.environ.get("DSPTUI_BIN") or os.path.join(
+    os.path.dirname(os.path.dirname(DSPD_BIN)), "tui", "dsptui")
 CLIS = cli_mod.present()
 SEEN = []		# lines for the summary: what the session ran against
 # The environment of a dspd run by hand in a test: no database, no control
@@ -109,6 +111,14 @@ def dspctl_bin():
 		pytest.fail("dspctl binary %s is missing: build it with `make "
 		    "ctl/dspctl` or set DSPCTL_BIN" % DSPCTL_BIN)
 	return DSPCTL_BIN
+
+
+@pytest.fixture(scope="session")
+def dsptui_bin():
+	if not os.access(DSPTUI_BIN, os.X_OK):
+		pytest.fail("dsptui binary %s is missing: build it with `make "
+		    "tui/dsptui` or set DSPTUI_BIN" % DSPTUI_BIN)
+	return DSPTUI_BIN
 
 
 @pytest.fixture

@@ -238,12 +238,13 @@ def open_to(path, mode):
 
 
 def test_uid_not_allowed_refused(proxy_ctl, workdir, test_user):
-	# The socket's mode lets anyone connect: only the credential check
-	# stands between this user and the policy.
+	# The socket's group lets this user connect: only the credential
+	# check stands between this user and the policy.
 	sock = os.path.join(workdir, "open.sock")
-	proxy, ctl = proxy_ctl(args=["--control", sock + "?mode=0666"])
+	proxy, ctl = proxy_ctl(args=["--control", sock +
+	    "?mode=0660&group=%d" % test_user.pw_gid])
 	ctl.socket_path = sock
-	open_to(sock, 0o666)
+	open_to(sock, 0o660)
 	rc, out, err = ctl.run("allow", "containers", user=test_user)
 	assert rc == 1, (out, err)
 	assert "uid %d may not" % test_user.pw_uid in err, err
@@ -254,10 +255,11 @@ def test_uid_not_allowed_refused(proxy_ctl, workdir, test_user):
 
 def test_allowed_uid_recorded(proxy_ctl, workdir, test_user):
 	sock = os.path.join(workdir, "open.sock")
-	proxy, ctl = proxy_ctl(args=["--control", sock + "?mode=0666",
+	proxy, ctl = proxy_ctl(args=["--control", sock +
+	    "?mode=0660&group=%d" % test_user.pw_gid,
 	    "--control-allow-uid", str(test_user.pw_uid)])
 	ctl.socket_path = sock
-	open_to(sock, 0o666)
+	open_to(sock, 0o660)
 	ctl.ok("allow", "containers", "--reason", "as a user",
 	    user=test_user)
 	assert get(proxy, "/containers/json").status == 200

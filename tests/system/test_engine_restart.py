@@ -2,11 +2,27 @@
 stops cleanly on SIGTERM while a stream is open."""
 
 import signal
+import sqlite3
 import time
 
 from harness import checks, rawhttp
 
 SIGTERM_EXIT = 6.0		# seconds dspd may take to exit on SIGTERM
+ROW_WAIT = 10.0			# seconds for an access row to be written
+
+
+def close_reason(proxy, target):
+	"""How the last exchange on this target ended, by its access row."""
+	deadline = time.monotonic() + ROW_WAIT
+	while True:
+		with sqlite3.connect("file:%s?mode=ro" % proxy.db_path,
+		    uri=True) as db:
+			row = db.execute("SELECT close_reason FROM access_log "
+			    "WHERE target = ? ORDER BY id DESC LIMIT 1",
+			    (target,)).fetchone()
+		if row is not None or time.monotonic() > deadline:
+			return row[0] if row else None
+		time.sleep(0.2)
 
 
 def test_engine_down_then_back(engine, start_dspd):
@@ -41,6 +57,8 @@ def test_engine_down_then_back(engine, start_dspd):
 	resp = rawhttp.exchange(proxy.host, proxy.port, "GET", "/version")
 	assert resp.status == 200 and "ApiVersion" in resp.json(), resp
 	assert proxy.running()
+	# The stream's record says the engine ended it.
+	assert close_reason(proxy, "/events") == "engine-closed"
 
 
 def test_sigterm_with_events_open(start_dspd):
@@ -55,5 +73,6 @@ def test_sigterm_with_events_open(start_dspd):
 		elapsed = time.monotonic() - t0
 		assert rc == 0, "exit %s after %.1f s" % (rc, elapsed)
 		assert stream.wait_closed(2)
+		assert close_reason(proxy, "/events") == "drain"
 	finally:
 		stream.close()

@@ -318,3 +318,53 @@ def test_denied_flood(start_dspd, dspctl_bin):
 		time.sleep(0.3)
 	print("access log: %d rows, %d dropped" % (rows, store["dropped"]))
 	assert rows + store["dropped"] == FLOOD + 1, (rows, store)
+
+
+LOCKED_FLOOD = 20000	# denials while the database is locked: more
+			# than the store's queue holds (16,384 rows)
+PIPELINE = 500		# requests sent at once on one connection
+
+
+def test_denied_flood_while_database_locked(start_dspd, workdir,
+    dspctl_bin):
+	# Another process holds the database's write lock through a flood
+	# of denials: every request is still answered, the rows the queue
+	# cannot hold are counted as dropped, and once the lock is let go
+	# what was kept is written: rows plus drops are the whole flood.
+	import sqlite3
+	db = os.path.join(workdir, "locked-flood.db")
+	proxy = start_dspd(args=["--db", db])
+	ctl = Dspctl(dspctl_bin, proxy.control_path)
+	m = marker()
+	req = rawhttp.request("GET", "/info?m=" + m)
+	holder = sqlite3.connect(db, timeout=1, isolation_level=None)
+	holder.execute("BEGIN EXCLUSIVE")
+	statuses = {}
+	try:
+		with rawhttp.RawConn(proxy.host, proxy.port, timeout=10) as c:
+			for _ in range(LOCKED_FLOOD // PIPELINE):
+				c.send(req * PIPELINE)
+				for _ in range(PIPELINE):
+					s = c.read_response().status
+					statuses[s] = statuses.get(s, 0) + 1
+		store = ctl.json("status")["store"]
+		print("while locked: %s" % store)
+		assert not store["healthy"], store
+	finally:
+		holder.execute("ROLLBACK")
+		holder.close()
+	assert statuses == {403: LOCKED_FLOOD}, statuses
+
+	deadline = time.monotonic() + STORE_WAIT
+	while True:
+		store = ctl.json("status")["store"]
+		rows = int(sql(db, "SELECT count(*) FROM access_log WHERE "
+		    "target LIKE '%%%s%%'" % m)[0][0])
+		if (rows + store["dropped"] >= LOCKED_FLOOD and
+		    store["healthy"]) or time.monotonic() > deadline:
+			break
+		time.sleep(0.3)
+	print("access log: %d rows, %d dropped" % (rows, store["dropped"]))
+	assert store["dropped"] > 0, store
+	assert rows + store["dropped"] == LOCKED_FLOOD, (rows, store)
+	assert store["healthy"], store

@@ -191,6 +191,24 @@ test_refused(void **state)
 		    DSP_ERR_ARGUMENT, "9" },
 		{ "{\"id\":9,\"request\":\"subscribe\",\"group\":7}",
 		    DSP_ERR_ARGUMENT, "9" },
+		/* check: a method token, a target that is one line. */
+		{ "{\"id\":9,\"request\":\"check\",\"target\":\"/_ping\"}",
+		    DSP_ERR_ARGUMENT, "9" },
+		{ "{\"id\":9,\"request\":\"check\",\"method\":\"GET\"}",
+		    DSP_ERR_ARGUMENT, "9" },
+		{ "{\"id\":9,\"request\":\"check\",\"method\":\"G T\","
+		    "\"target\":\"/_ping\"}", DSP_ERR_ARGUMENT, "9" },
+		{ "{\"id\":9,\"request\":\"check\",\"method\":\"\","
+		    "\"target\":\"/_ping\"}", DSP_ERR_ARGUMENT, "9" },
+		{ "{\"id\":9,\"request\":\"check\",\"method\":\"GET\","
+		    "\"target\":\"\"}", DSP_ERR_ARGUMENT, "9" },
+		{ "{\"id\":9,\"request\":\"check\",\"method\":\"GET\","
+		    "\"target\":\"/a\\r\\nHost: b\"}", DSP_ERR_ARGUMENT, "9" },
+		{ "{\"id\":9,\"request\":\"check\",\"method\":\"GET\","
+		    "\"target\":\"/a\",\"body\":{}}", DSP_ERR_ARGUMENT, "9" },
+		{ "{\"id\":9,\"request\":\"check\",\"method\":\"GET\","
+		    "\"target\":\"/a\",\"headers\":[]}", DSP_ERR_ARGUMENT,
+		    "9" },
 	};
 	struct protocol_request	 req;
 	struct protocol_error	 err;
@@ -483,6 +501,27 @@ test_rollback_subscribe(void **state)
 }
 
 /* Whitespace around a message is JSON's business, not an error. */
+/* check: read only, its method kept, a body noted, control bytes left. */
+static void
+test_check(void **state)
+{
+	struct protocol_request	 req;
+	struct protocol_error	 err;
+
+	assert_int_equal(decode("{\"id\":3,\"request\":\"check\","
+	    "\"method\":\"POST\",\"target\":\"/containers/create\","
+	    "\"body\":\"{}\"}", &req, &err), 0);
+	assert_int_equal(req.type, PROTOCOL_CHECK);
+	assert_string_equal(req.method, "POST");
+	assert_int_equal(req.has_body, 1);
+	assert_int_equal(protocol_type_changes(PROTOCOL_CHECK), 0);
+	/* The scan, not the decoder, refuses a control byte in a target. */
+	assert_int_equal(decode("{\"id\":3,\"request\":\"check\","
+	    "\"method\":\"GET\",\"target\":\"/a\\u0001b\"}", &req, &err),
+	    0);
+	assert_int_equal(req.has_body, 0);
+}
+
 static void
 test_whitespace(void **state)
 {
@@ -506,6 +545,7 @@ main(void)
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_queries),
 		cmocka_unit_test(test_rollback_subscribe),
+		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_whitespace),
 	};
 
