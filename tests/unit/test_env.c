@@ -14,28 +14,12 @@
 #include <cmocka.h>
 
 #include "dspd.h"
+#include "fake_env.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Variables of one fake environment, "NAME=value"; NULL ends the list. */
 #define ENV_CASE_MAX	16
-
-static const char *const	*fake_env;
-
-/* A getenv over fake_env, the way env_policy's callers hand one in. */
-static const char *
-fake_lookup(const char *name)
-{
-	size_t	 i, len;
-
-	len = strlen(name);
-	for (i = 0; fake_env != NULL && fake_env[i] != NULL; i++) {
-		if (strncmp(fake_env[i], name, len) == 0 &&
-		    fake_env[i][len] == '=')
-			return (fake_env[i] + len + 1);
-	}
-	return (NULL);
-}
 
 static void
 test_bool(void **state)

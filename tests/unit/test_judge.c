@@ -16,28 +16,14 @@
 #include <cmocka.h>
 
 #include "dspd.h"
+#include "fake_env.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Variables of one environment, "NAME=value"; NULL ends the list. */
 #define ENV_CASE_MAX	4
 
-static const char *const	*fake_env;
 static enum endpoint_group	 bypass_group = GROUP_COUNT;
-
-static const char *
-fake_lookup(const char *name)
-{
-	size_t	 i, len;
-
-	len = strlen(name);
-	for (i = 0; fake_env != NULL && fake_env[i] != NULL; i++) {
-		if (strncmp(fake_env[i], name, len) == 0 &&
-		    fake_env[i][len] == '=')
-			return (fake_env[i] + len + 1);
-	}
-	return (NULL);
-}
 
 /* A bypass of one group, as runtime_bypass_covers answers for it. */
 static int

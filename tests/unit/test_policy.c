@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "dspd.h"
+#include "fake_env.h"
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 
@@ -23,23 +24,6 @@
 
 /* Room for a 403 message in these tests. */
 #define EXPLAIN_SIZE	1024
-
-static const char *const	*fake_env;
-
-/* A getenv over fake_env. */
-static const char *
-fake_lookup(const char *name)
-{
-	size_t	 i, len;
-
-	len = strlen(name);
-	for (i = 0; fake_env != NULL && fake_env[i] != NULL; i++) {
-		if (strncmp(fake_env[i], name, len) == 0 &&
-		    fake_env[i][len] == '=')
-			return (fake_env[i] + len + 1);
-	}
-	return (NULL);
-}
 
 /* The policy of an environment; the test fails if it is refused. */
 static void
