@@ -558,6 +558,8 @@ control_status_json(json_t *r)
 	    (json_int_t)st.requests));
 	json_object_set_new(r, "denials", json_integer(
 	    (json_int_t)st.denials));
+	json_object_set_new(r, "denials_1m", json_integer(
+	    (json_int_t)st.denials_recent));
 	json_object_set_new(r, "max_bypass", json_integer(
 	    control.config->max_bypass_sec));
 	json_object_set_new(r, "store", control_store_json(&st));

@@ -637,6 +637,7 @@ struct runtime_status {
 	long long		 uptime;	/* seconds */
 	uint64_t		 requests;
 	uint64_t		 denials;
+	uint64_t		 denials_recent;	/* in the last minute */
 	unsigned int		 revision;
 	int			 has_store;
 	struct store_stats	 store;

@@ -26,6 +26,15 @@ struct runtime_change {
 	void			*arg;
 };
 
+/* Seconds over which status counts recent denials, one slot a second. */
+#define RUNTIME_RECENT_SECS	60
+
+/* Denials counted in one second of the monotonic clock. */
+struct runtime_slot {
+	time_t		 sec;
+	uint64_t	 denials;
+};
+
 static struct {
 	struct config	*config;
 	struct store	*store;
@@ -36,6 +45,7 @@ static struct {
 	time_t		 started;
 	uint64_t	 requests;
 	uint64_t	 denials;
+	struct runtime_slot recent[RUNTIME_RECENT_SECS];
 	char		 bypass_scope[64];	/* "" when not in force */
 	time_t		 bypass_until;
 } runtime;
@@ -394,6 +404,45 @@ runtime_close(void)
 	memset(&runtime, 0, sizeof(runtime));
 }
 
+/* Seconds of the monotonic clock, which wall-clock steps do not move. */
+static time_t
+runtime_monotonic_sec(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec);
+}
+
+/* Count a denial in the slot of the current second. */
+static void
+runtime_recent_denial(void)
+{
+	struct runtime_slot	*slot;
+	time_t			 now = runtime_monotonic_sec();
+
+	slot = &runtime.recent[now % RUNTIME_RECENT_SECS];
+	if (slot->sec != now) {
+		slot->sec = now;
+		slot->denials = 0;
+	}
+	slot->denials++;
+}
+
+/* Denials in the last RUNTIME_RECENT_SECS seconds. */
+static uint64_t
+runtime_recent_denials(void)
+{
+	time_t		 now = runtime_monotonic_sec();
+	uint64_t	 n = 0;
+	size_t		 i;
+
+	for (i = 0; i < RUNTIME_RECENT_SECS; i++)
+		if (now - runtime.recent[i].sec < RUNTIME_RECENT_SECS)
+			n += runtime.recent[i].denials;
+	return (n);
+}
+
 /*
  * An exchange ended: count it, show it to the control socket's
  * subscribers, and hand its record to the store's queue, which drops and
@@ -406,8 +455,10 @@ runtime_exchange_end(const struct session *s, const struct exchange *ex)
 	struct timeval		 now, d;
 
 	runtime.requests++;
-	if (ex->verdict == VERDICT_DENY || ex->status == 403)
+	if (ex->verdict == VERDICT_DENY || ex->status == 403) {
 		runtime.denials++;
+		runtime_recent_denial();
+	}
 	gettimeofday(&now, NULL);
 	timersub(&now, &ex->start, &d);
 	memset(&row, 0, sizeof(row));
@@ -445,6 +496,7 @@ runtime_status(struct runtime_status *st)
 	st->uptime = (long long)(time(NULL) - runtime.started);
 	st->requests = runtime.requests;
 	st->denials = runtime.denials;
+	st->denials_recent = runtime_recent_denials();
 	st->revision = runtime.config->policy.revision;
 	st->has_store = runtime.store != NULL;
 	if (runtime.store != NULL)

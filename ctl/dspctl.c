@@ -349,8 +349,9 @@ ctl_status(struct client *c, struct ctl_options *o)
 	client_format_duration(ctl_int(r, "uptime"), a, sizeof(a));
 	printf("uptime      %s (dspd %s)\n", a, json_string_value(
 	    json_object_get(r, "version")));
-	printf("requests    %lld, %lld denied\n", ctl_int(r, "requests"),
-	    ctl_int(r, "denials"));
+	printf("requests    %lld, %lld denied (%lld in the last minute)\n",
+	    ctl_int(r, "requests"), ctl_int(r, "denials"),
+	    ctl_int(r, "denials_1m"));
 	if (strcmp(json_string_value(json_object_get(r, "engine")), "up") == 0)
 		printf("engine      up (%lld ms)\n", ctl_int(r, "engine_ms"));
 	else

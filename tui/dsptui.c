@@ -615,7 +615,8 @@ tui_open_row(struct tui *t, json_t *row)
 			    (long long)json_number_value(v)) * 1000));
 		} else if (json_is_string(v))
 			tui_text_add(t, "%-16s %s", key, json_string_value(v));
-		else if ((text = json_dumps(v, JSON_ENCODE_ANY)) != NULL) {
+		else if ((text = json_dumps(v, JSON_ENCODE_ANY |
+		    TUI_REAL_PRECISION)) != NULL) {
 			tui_text_add(t, "%-16s %s", key, text);
 			free(text);
 		}

@@ -149,13 +149,20 @@ screen_rate(const struct tui *t)
 	    (double)(b->ms - a->ms));
 }
 
-/* Denials in the last minute (or since connecting, if less). */
+/*
+ * Denials in the last minute: dspd's own count, or, from a dspd that
+ * does not send one, what the samples since connecting show.
+ */
 static long long
 screen_denials(const struct tui *t)
 {
 	const struct tui_sample	*last;
+	const json_t		*recent;
 	size_t			 i;
 
+	recent = json_object_get(t->status, "denials_1m");
+	if (json_is_integer(recent))
+		return ((long long)json_integer_value(recent));
 	if (t->nsamples == 0)
 		return (0);
 	last = &t->samples[t->nsamples - 1];

@@ -47,6 +47,11 @@
 #define TUI_TEXT_MAX		256
 /* What the rollback screen wants typed, the same phrase as dspctl's. */
 #define TUI_PHRASE		"switch off the filter"
+/*
+ * Significant digits of a number in a record: dspd sends 16, so that a
+ * time keeps its milliseconds, which prints a duration as 7.4269999999.
+ */
+#define TUI_REAL_PRECISION	JSON_REAL_PRECISION(10)
 /* Milliseconds a reply may take before the request is forgotten. */
 #define TUI_REPLY_MSEC		30000
 

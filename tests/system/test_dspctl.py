@@ -182,6 +182,17 @@ def test_diff_and_revert(proxy_ctl):
 	assert rc == 2, (out, err)
 
 
+def test_status_counts_denials_of_the_last_minute(proxy_ctl):
+	proxy, ctl = proxy_ctl()
+	for path in ("/containers/json", "/info", "/images/json"):
+		assert get(proxy, path).status == 403
+	assert get(proxy, "/_ping").status == 200
+	st = ctl.json("status")
+	assert (st["requests"], st["denials"], st["denials_1m"]) == \
+	    (4, 3, 3), st
+	assert "4, 3 denied (3 in the last minute)" in ctl.ok("status")
+
+
 def test_without_database(proxy_ctl):
 	proxy, ctl = proxy_ctl(args=["--db", "none"])
 	before = ctl.json("status")["revision"]

@@ -131,6 +131,17 @@ def test_denied_request_is_marked(start_dspd, tui):
 	t.wait_for("PAUSED", what="the paused list after the record")
 
 
+def test_header_counts_denials_from_before_it_started(start_dspd, tui):
+	"""The header's count of the last minute is dspd's, so a console
+	opened after an incident shows it at once."""
+	proxy = start_dspd()
+	for path in ("/containers/json", "/info"):
+		assert get(proxy, path).status == 403
+	t = tui(proxy.control_path)
+	t.wait_for(lambda l: connected(l) and " 2 denied/1m" in l[0],
+	    what="the two earlier denials in the header")
+
+
 def test_vt100_ascii_marker(start_dspd, tui):
 	proxy = start_dspd()
 	t = tui(proxy.control_path, term="vt100", lang="C")
