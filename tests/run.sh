@@ -224,6 +224,10 @@ pytest_suite()
 # a copy of what make dist ships, since a configured tree cannot also be
 # the source of a VPATH build.
 ci=$(mktemp -d /tmp/dsp-ci.XXXXXX)
+# The system tests run dspctl and dsptui from here as an unprivileged
+# user too: mktemp's 0700 would refuse that user before the control
+# socket's own checks could be tested.
+chmod 0755 "$ci"
 keep_ci=0
 if ! make -s distdir distdir="$ci/src" >/dev/null; then
 	say "make distdir failed: no fuzz or sanitizer build"
