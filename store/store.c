@@ -529,14 +529,37 @@ store_wait_until(pthread_cond_t *cond, pthread_mutex_t *mtx, long long at)
 }
 
 /*
+ * Whether the queued rows are to be written now; mtx is held.  They wait
+ * for the retry time while degraded, otherwise for company: a full
+ * batch, STORE_FLUSH_MSEC, or someone who waits for them.
+ */
+static int
+store_rows_due(struct store *st, long long now)
+{
+	if (STAILQ_EMPTY(&st->rows))
+		return (0);
+	if (st->stopping)
+		return (1);
+	if (st->stats.degraded)
+		return (now >= st->retry_at);
+	return (st->stats.queued >= STORE_BATCH_ROWS ||
+	    now - st->rows_since >= STORE_FLUSH_MSEC ||
+	    st->flush_to > st->rows_out);
+}
+
+/*
  * When the store thread must next wake up by itself; mtx is held.
- * Rows wait for the retry time while degraded; the notice repeats.
+ * Rows wait for the retry time while degraded, or for the end of their
+ * flush time; the notice repeats.
  */
 static long long
 store_next_wake(struct store *st)
 {
 	long long	at = st->retain_at;
 
+	if (!st->stats.degraded && !STAILQ_EMPTY(&st->rows) &&
+	    st->rows_since + STORE_FLUSH_MSEC < at)
+		at = st->rows_since + STORE_FLUSH_MSEC;
 	if (st->stats.degraded) {
 		if (!STAILQ_EMPTY(&st->rows) && st->retry_at < at)
 			at = st->retry_at;
@@ -607,6 +630,12 @@ store_main(void *arg)
 	store_opened(st, failed, err);
 	while (!failed) {
 		if ((job = STAILQ_FIRST(&st->jobs)) != NULL) {
+			/* A query of the log sees the rows queued before it. */
+			if (job->type == JOB_QUERY && !st->stats.degraded &&
+			    !STAILQ_EMPTY(&st->rows)) {
+				store_drain(st);
+				continue;
+			}
 			STAILQ_REMOVE_HEAD(&st->jobs, entry);
 			st->njobs--;
 			pthread_mutex_unlock(&st->mtx);
@@ -617,8 +646,7 @@ store_main(void *arg)
 		}
 
 		now = store_msec();
-		if (!STAILQ_EMPTY(&st->rows) && (!st->stats.degraded ||
-		    now >= st->retry_at || st->stopping)) {
+		if (store_rows_due(st, now)) {
 			store_drain(st);
 			continue;
 		}
@@ -981,6 +1009,8 @@ store_flush(struct store *st, long long timeout)
 	deadline = store_msec() + timeout;
 	pthread_mutex_lock(&st->mtx);
 	target = st->rows_in;
+	if (st->flush_to < target)
+		st->flush_to = target;
 	pthread_cond_signal(&st->cond);
 	while (st->rows_out < target) {
 		if (store_msec() >= deadline) {
@@ -1034,10 +1064,18 @@ store_log_access(struct store *st, const struct store_access_row *row)
 		free(r);
 		return (-1);
 	}
+	/*
+	 * The store thread sleeps until the first row's flush time, so only
+	 * that row and the one that fills a batch need to wake it.
+	 */
+	if (STAILQ_EMPTY(&st->rows)) {
+		st->rows_since = store_msec();
+		pthread_cond_signal(&st->cond);
+	} else if (st->stats.queued + 1 == STORE_BATCH_ROWS)
+		pthread_cond_signal(&st->cond);
 	STAILQ_INSERT_TAIL(&st->rows, r, entry);
 	st->stats.queued++;
 	st->rows_in++;
-	pthread_cond_signal(&st->cond);
 	pthread_mutex_unlock(&st->mtx);
 	return (0);
 }

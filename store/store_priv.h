@@ -23,6 +23,13 @@
 #define STORE_BATCH_ROWS	512
 /* Milliseconds SQLite waits for another process's lock before failing. */
 #define STORE_BUSY_MSEC		250
+/*
+ * Milliseconds an access row may wait in the queue for others to share
+ * its transaction: a commit per row or two costs the store thread more
+ * CPU than the proxy spends on the request.  A full batch, a query of
+ * the log, store_flush and closing write at once.
+ */
+#define STORE_FLUSH_MSEC	100
 /* Milliseconds between tries to write again while degraded. */
 #define STORE_RETRY_MSEC	1000
 /* Seconds between two notices while the store stays degraded. */
@@ -147,6 +154,8 @@ struct store {
 	char			 open_error[STORE_ERROR_MAX];
 	uint64_t		 rows_in;	/* rows ever queued */
 	uint64_t		 rows_out;	/* of those, written or lost */
+	long long		 rows_since;	/* when the queue last filled */
+	uint64_t		 flush_to;	/* store_flush waits for rows_out */
 	struct store_stats	 stats;
 	int64_t			 next_expiry;
 
