@@ -27,6 +27,8 @@
 
 static llhttp_settings_t	 request_settings;
 static llhttp_settings_t	 response_settings;
+/* Bytes on their way to a socket, emptied by session_send each time. */
+static struct evbuffer		*session_stage;
 
 static void	session_client_read_cb(struct bufferevent *, void *);
 static void	session_client_write_cb(struct bufferevent *, void *);
@@ -206,6 +208,29 @@ session_exchange_log(struct session *s, enum close_reason reason)
 }
 
 /*
+ * Send what session_stage holds on bev: to the socket at once when
+ * nothing waits before it, and only what the socket does not take
+ * through bev's output buffer.  Each buffer handed to a bufferevent
+ * costs a turn of the event loop and two changes of what epoll watches
+ * before it is written, which is most of the cost of a small exchange.
+ * A failed write leaves the bytes to bev, whose own write reports the
+ * error.  Returns 1 when everything is written: then no write callback
+ * follows, and a caller that waits for one must go on by itself.
+ */
+static int
+session_send(struct bufferevent *bev)
+{
+	struct evbuffer	*out = bufferevent_get_output(bev);
+
+	if (evbuffer_get_length(out) == 0)
+		(void)evbuffer_write(session_stage, bufferevent_getfd(bev));
+	if (evbuffer_get_length(session_stage) == 0)
+		return (1);
+	evbuffer_add_buffer(out, session_stage);
+	return (0);
+}
+
+/*
  * Write a reply of dspd's own: a status and a Docker-style JSON message.
  * With close set the connection ends once it is written.
  */
@@ -215,13 +240,12 @@ session_reply(struct session *s, int status, const char *message, int close)
 	struct evbuffer	*out = bufferevent_get_output(s->client_bev);
 	char		*body;
 	size_t		 len = 0;
-	size_t		 before = evbuffer_get_length(out);
 
 	if ((body = http_json_message(message, &len)) == NULL) {
 		session_free(s, CLOSE_ERROR);
 		return;
 	}
-	evbuffer_add_printf(out, "HTTP/1.1 %d %s\r\n"
+	evbuffer_add_printf(session_stage, "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: application/json\r\n"
 	    "Content-Length: %zu\r\n"
 	    "%s\r\n%s", status, http_reason(status), len,
@@ -230,9 +254,13 @@ session_reply(struct session *s, int status, const char *message, int close)
 	s->ex.status = status;
 	s->ex.response_started = 1;
 	s->ex.response_done = 1;
-	s->ex.bytes_out += evbuffer_get_length(out) - before;
-	if (close)
+	s->ex.bytes_out += evbuffer_get_length(session_stage);
+	/* A closing reply waits for the write callback that ends it. */
+	if (close) {
+		evbuffer_add_buffer(out, session_stage);
 		s->state = SESSION_CLOSING;
+	} else
+		(void)session_send(s->client_bev);
 }
 
 /* Reply and close, for what dspd refuses before forwarding anything. */
@@ -341,6 +369,10 @@ session_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa,
 		refuse = 503;
 	}
 	session_init_settings();
+	if (session_stage == NULL && (session_stage = evbuffer_new()) == NULL) {
+		close(fd);
+		return;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		close(fd);
 		return;
@@ -943,15 +975,22 @@ session_relay_request(struct session *s)
 	struct evbuffer	*up;
 	size_t		 room, moved;
 	llhttp_errno_t	 err;
+	int		 written;
 
 	if (s->ex.request_done || s->up_bev == NULL || !s->up_connected)
 		return;
 	up = bufferevent_get_output(s->up_bev);
-	if (evbuffer_get_length(up) >= RELAY_HIGH_WATER)
-		return;		/* its write callback comes back */
-	room = RELAY_HIGH_WATER - evbuffer_get_length(up);
-	err = session_parse_move(&s->req_parser, in, up, room, &moved);
-	s->ex.bytes_in += moved;
+	/* As for the response: no write callback follows what went at once. */
+	do {
+		if (evbuffer_get_length(up) >= RELAY_HIGH_WATER)
+			return;		/* its write callback comes back */
+		room = RELAY_HIGH_WATER - evbuffer_get_length(up);
+		err = session_parse_move(&s->req_parser, in, session_stage,
+		    room, &moved);
+		s->ex.bytes_in += moved;
+		written = session_send(s->up_bev);
+	} while (written && moved > 0 && err == HPE_OK &&
+	    !s->ex.request_done && evbuffer_get_length(in) > 0);
 	if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
 		log_info("client %s: malformed request body: %s", s->client,
 		    llhttp_get_error_reason(&s->req_parser));
@@ -978,7 +1017,6 @@ session_relay_request(struct session *s)
 void
 session_upstream_connected(struct session *s)
 {
-	struct evbuffer	*up = bufferevent_get_output(s->up_bev);
 	char		*head;
 	size_t		 len;
 
@@ -991,7 +1029,8 @@ session_upstream_connected(struct session *s)
 	llhttp_init(&s->res_parser, HTTP_RESPONSE, &response_settings);
 	s->res_parser.data = s;
 	if (s->body == NULL) {
-		evbuffer_add(up, s->head, s->head_len);
+		evbuffer_add(session_stage, s->head, s->head_len);
+		(void)session_send(s->up_bev);
 		session_relay_request(s);
 		return;
 	}
@@ -1001,9 +1040,11 @@ session_upstream_connected(struct session *s)
 		session_free(s, CLOSE_ERROR);
 		return;
 	}
-	evbuffer_add(up, head, len);
+	/* A held body is sent whole: its write callback is not awaited. */
+	evbuffer_add(session_stage, head, len);
 	free(head);
-	evbuffer_add_buffer(up, s->body);
+	evbuffer_add_buffer(session_stage, s->body);
+	(void)session_send(s->up_bev);
 }
 
 /* The engine's buffer drained: more of the request body may go. */
@@ -1050,19 +1091,29 @@ session_relay_response(struct session *s)
 	struct evbuffer	*out = bufferevent_get_output(s->client_bev);
 	size_t		 room, moved;
 	llhttp_errno_t	 err;
+	int		 written;
 
 	if (s->ex.response_done) {
 		/* Bytes after a complete response: never reuse this one. */
 		upstream_close(s);
 		return;
 	}
-	if (evbuffer_get_length(out) >= RELAY_HIGH_WATER)
-		return;		/* its write callback comes back */
-	room = RELAY_HIGH_WATER - evbuffer_get_length(out);
-	err = session_parse_move(&s->res_parser, up, out, room, &moved);
-	s->ex.bytes_out += moved;
-	if (moved > 0)
-		s->ex.response_started = 1;
+	/*
+	 * What the client's socket takes at once brings no write callback:
+	 * go on while it takes everything and the engine has sent more.
+	 */
+	do {
+		if (evbuffer_get_length(out) >= RELAY_HIGH_WATER)
+			return;		/* its write callback comes back */
+		room = RELAY_HIGH_WATER - evbuffer_get_length(out);
+		err = session_parse_move(&s->res_parser, up, session_stage,
+		    room, &moved);
+		s->ex.bytes_out += moved;
+		if (moved > 0)
+			s->ex.response_started = 1;
+		written = session_send(s->client_bev);
+	} while (written && moved > 0 && err == HPE_OK &&
+	    !s->ex.response_done && evbuffer_get_length(up) > 0);
 	if (err != HPE_OK && err != HPE_PAUSED && err != HPE_PAUSED_UPGRADE) {
 		log_warnx("engine sent a malformed response to %s: %s",
 		    s->client, llhttp_get_error_reason(&s->res_parser));
@@ -1448,4 +1499,8 @@ session_close_all(void)
 
 	while ((s = TAILQ_FIRST(&dspd.sessions)) != NULL)
 		session_free(s, CLOSE_DRAIN);
+	if (session_stage != NULL) {
+		evbuffer_free(session_stage);
+		session_stage = NULL;
+	}
 }
