@@ -41,9 +41,31 @@ http_target_too_long(const char *line, size_t len, size_t uri_max)
 }
 
 /*
+ * Whether a request line (without its CRLF) is other than method, one
+ * space, target, one space, version.  llhttp takes runs of spaces and a
+ * missing version, and Go's server, dockerd's, refuses them: dsp must not
+ * forward a line that the engine reads otherwise than it did.
+ */
+static int
+http_request_line_bad(const char *line, size_t len)
+{
+	const char	*sp1, *sp2, *end = line + len;
+
+	if (memchr(line, '\t', len) != NULL)
+		return (1);
+	if ((sp1 = memchr(line, ' ', len)) == NULL || sp1 == line)
+		return (1);
+	if ((sp2 = memchr(sp1 + 1, ' ', (size_t)(end - sp1 - 1))) == NULL ||
+	    sp2 == sp1 + 1 || sp2 + 1 == end)
+		return (1);
+	return (memchr(sp2 + 1, ' ', (size_t)(end - sp2 - 1)) != NULL);
+}
+
+/*
  * Scan a growing request head for the bytes llhttp accepts but which two
  * HTTP implementations may read differently: a line feed without carriage
- * return, a carriage return alone, a folded header line, control bytes.
+ * return, a carriage return alone, a folded header line, control bytes,
+ * a request line not made of three parts with one space between each.
  * It resumes where the previous call stopped; on HEAD_COMPLETE *head_len
  * is the length of the head including its blank line.
  */
@@ -96,6 +118,13 @@ http_scan_head(struct head_scan *scan, const char *buf, size_t len,
 			    limits->uri_max)) {
 				*why = "request target too long";
 				return (HEAD_URI_TOO_LONG);
+			}
+			if (scan->lines == 0 && http_request_line_bad(
+			    buf + scan->line_start, line_len)) {
+				*why = "the request line is not method, "
+				    "target and version with one space "
+				    "between each";
+				return (HEAD_BAD);
 			}
 			if (scan->lines > limits->headers_max) {
 				*why = "too many header lines";

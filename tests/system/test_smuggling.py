@@ -252,3 +252,37 @@ def test_upgrade_on_endpoint_that_does_not_hijack(start_dspd, tap, target):
 	assert (r3.status, r3.body) == (200, b"OK"), r3
 	assert tap.saw(m1) and tap.saw(m3)
 	assert not tap.saw(m2)
+
+
+# Request lines that llhttp reads one way and Go's server, dockerd's,
+# refuses or reads another: runs of spaces, tabs, a missing version, a
+# space inside the target.  {m} is the test's marker.
+REQUEST_LINES = [
+	("two-spaces-before-version", "GET /containers/json?m={m}  HTTP/1.1"),
+	("two-spaces-after-method", "GET  /containers/json?m={m} HTTP/1.1"),
+	("space-after-version", "GET /containers/json?m={m} HTTP/1.1 "),
+	("word-after-version", "GET /containers/json?m={m} HTTP/1.1 x"),
+	("tab-after-method", "GET\t/containers/json?m={m} HTTP/1.1"),
+	("tab-before-version", "GET /containers/json?m={m}\tHTTP/1.1"),
+	("no-version", "GET /containers/json?m={m}"),
+	("space-in-target", "GET /containers/json?m={m} /info HTTP/1.1"),
+]
+
+
+@pytest.mark.parametrize("versioned", [False, True],
+    ids=["unversioned", "versioned"])
+@pytest.mark.parametrize("line", [l for _, l in REQUEST_LINES],
+    ids=[i for i, _ in REQUEST_LINES])
+def test_request_line_shapes_refused(start_dspd, tap, line, versioned):
+	proxy = start_dspd(env=WIDE, upstream=tap.listen_path)
+	m = marker()
+	line = line.format(m=m)
+	if versioned:
+		line = line.replace("/containers/", "/v1.41/containers/", 1)
+	with rawhttp.RawConn(proxy.host, proxy.port) as conn:
+		conn.send(line.encode() + b"\r\nHost: x\r\n\r\n")
+		resp = conn.read_response()
+		closed = conn.wait_closed(3)
+	assert "malformed request" in checks.dsp_reply(resp, 400)
+	assert closed, "connection left open after 400"
+	assert not tap.saw(m)

@@ -47,6 +47,15 @@ static const struct scan_case scan_cases[] = {
 	CASE(GET "X: a\x1b[2J\r\n\r\n", HEAD_BAD, 0),
 	CASE(" GET /_ping HTTP/1.1\r\n\r\n", HEAD_BAD, 0),
 	CASE("\r\nGET /_ping HTTP/1.1\r\n\r\n", HEAD_BAD, 0),
+	/* A request line is three parts with one space between each. */
+	CASE("GET /_ping  HTTP/1.1\r\n\r\n", HEAD_BAD, 0),
+	CASE("GET  /_ping HTTP/1.1\r\n\r\n", HEAD_BAD, 0),
+	CASE("GET /_ping HTTP/1.1 \r\n\r\n", HEAD_BAD, 0),
+	CASE("GET /_ping HTTP/1.1 x\r\n\r\n", HEAD_BAD, 0),
+	CASE("GET\t/_ping HTTP/1.1\r\n\r\n", HEAD_BAD, 0),
+	CASE("GET /_ping\tHTTP/1.1\r\n\r\n", HEAD_BAD, 0),
+	CASE("GET /_ping\r\n\r\n", HEAD_BAD, 0),
+	CASE("GET /a b HTTP/1.1\r\n\r\n", HEAD_BAD, 0),
 	/* Caps. */
 	CASE(GET "A: 1\r\nB: 1\r\nC: 1\r\nD: 1\r\nE: 1\r\nF: 1\r\nG: 1\r\n"
 	    "H: 1\r\n\r\n", HEAD_COMPLETE, 71),
