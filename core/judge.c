@@ -55,7 +55,8 @@ judge_target(const struct judge_context *ctx, const char *method,
     const char *target, struct target *canon, struct judgement *j)
 {
 	char		 esc[JUDGE_QUOTE_SIZE];
-	const char	*reason;
+	char		 bare[sizeof(canon->version) + 2];
+	const char	*reason, *shown;
 	int		 ambiguous = 0;
 
 	memset(j, 0, sizeof(*j));
@@ -77,7 +78,13 @@ judge_target(const struct judge_context *ctx, const char *method,
 		return;
 	j->status = 403;
 	memcpy(j->message, "dsp: ", 5);
-	policy_explain(ctx->policy, j->endpoint, method, canon->path,
+	/* A version prefix alone ("/v1.41") leaves no path to name. */
+	shown = canon->path;
+	if (shown[0] == '\0') {
+		snprintf(bare, sizeof(bare), "/v%s", canon->version);
+		shown = bare;
+	}
+	policy_explain(ctx->policy, j->endpoint, method, shown,
 	    j->message + 5, sizeof(j->message) - 5);
 }
 

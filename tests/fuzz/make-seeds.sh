@@ -43,12 +43,20 @@ from harness import rawhttp
 METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
 UA = ("User-Agent", "Docker-Client/20.10.24 (linux)")
 seeds = {"fuzz_head": set(), "fuzz_response": set(), "fuzz_env": set(),
-    "fuzz_query": set(), "fuzz_guard": set()}
+    "fuzz_query": set(), "fuzz_guard": set(), "fuzz_judge": set()}
 # The create-class actions in fuzz_guard.c's order, by their paths.
 GUARD_PATHS = (("/containers/create", ""), ("/containers/", "/update"),
     ("/containers/", "/exec"), ("/services/create", ""),
     ("/services/", "/update"), ("/volumes/create", ""),
     ("/plugins/pull", ""), ("/plugins/", "/upgrade"))
+
+
+def add_check(method, target, body=None, sel=0):
+	"""A dry run for fuzz_judge: policy byte, method, target, body."""
+	seed = bytes([sel]) + method.encode() + b"\0" + target.encode()
+	if body is not None:
+		seed += b"\0" + body
+	seeds["fuzz_judge"].add(seed)
 
 
 def add_target(t):
@@ -75,6 +83,7 @@ with open(routes_file) as f:
 		for t in (target, "/v1.41" + target):
 			seeds["fuzz_head"].add(t.encode())
 			seeds["fuzz_head"].add(rawhttp.request(method, t, [UA]))
+			add_check(method, t)
 		if method in ("POST", "PUT"):
 			body = b'{"Image":"dsp-busybox","Cmd":["true"]}'
 			seeds["fuzz_head"].add(rawhttp.request(method, target,
@@ -117,6 +126,8 @@ def add_body(target, body):
 	else:
 		i = 0
 	seeds["fuzz_guard"].add(bytes([i, 0]) + body)
+	if path.startswith("/"):
+		add_check("POST", path, body, 1)
 
 
 # The system tests' requests: calls of rawhttp's request and exchange,
@@ -256,6 +267,27 @@ for path in (b"/srv/../etc/./x//y/", b"/", b"/..", b"relative", b"/a\\b"):
 	seeds["fuzz_guard"].add(b"\0\0" + path)
 seeds["fuzz_guard"].add(b"\0\x7f{\"HostConfig\":{\"Privileged\":true,"
     b"\"PidMode\":\"host\",\"CapAdd\":[\"ALL\"]}}")
+
+# Dry runs that each stage refuses: the head, the target, the policy,
+# the guard, the body's size.
+for sel, method, target, body in (
+    (0, "GET", "/_ping", None), (0, "HEAD", "/v1.41/_ping", None),
+    (2, "GET", "/containers/json?all=1&filters=" + "x" * 40, None),
+    (0, "GET", "/containers/../images/json", None),
+    (0, "GET", "/v1.41/containers/%2e%2e/json", None),
+    (0, "GET", "http://dsp/info", None), (0, "GET", "/info#x", None),
+    (0, "GET /x HTTP/1.1\r\nHost: y\r\n\r\nGET", "/_ping", None),
+    (0, "GET", "/_ping HTTP/1.1\r\nX: y", None),
+    (0, "BREW", "/_ping", None), (0, "get", "/_ping", None),
+    (1, "POST", "/containers/create", b'{"Image":"x"}'),
+    (1, "POST", "/v1.41/containers/create", b'{"image":"x","Image":"y"}'),
+    (1, "POST", "/containers/create", b'{"HostConfig":{"Privileged":true,'
+	b'"Binds":["/:/host"]}}'),
+    (5, "POST", "/containers/create", b'{"Image":"' + b"x" * 80 + b'"}'),
+    (1, "POST", "/containers/c0ffee/exec", b'{"Cmd":["sh"]}'),
+    (1, "POST", "/exec/c0ffee/start", b'{"Detach":false,"Tty":true}'),
+    (0, "DELETE", "/containers/c0ffee?force=1", None)):
+	add_check(method, target, body, sel)
 
 # The images' variables and the values the parsers take.
 names = ["AUTH", "BUILD", "COMMIT", "CONFIGS", "CONTAINERS", "DISTRIBUTION",

@@ -109,6 +109,14 @@ static const struct {
 	    "control byte" },
 	{ { NULL }, "get", "/_ping", NULL, 400, JUDGE_STAGE_HEAD, NULL,
 	    "dsp: malformed request: " },
+	/* Spaces that would make the request line other than asked. */
+	{ { NULL }, "GET", "/_ping ", NULL, 400, JUDGE_STAGE_HEAD, NULL,
+	    "one space between each" },
+	{ { NULL }, "GET", "/_ping  x", NULL, 400, JUDGE_STAGE_HEAD, NULL,
+	    "one space between each" },
+	/* A version prefix alone is named as it was sent. */
+	{ { NULL }, "POST", "/v1.41", NULL, 403, JUDGE_STAGE_POLICY, NULL,
+	    "POST /v1.41 is denied: dsp does not know this endpoint" },
 };
 
 static void
