@@ -982,8 +982,9 @@ session_relay_request(struct session *s)
 	up = bufferevent_get_output(s->up_bev);
 	/* As for the response: no write callback follows what went at once. */
 	do {
+		/* A full buffer: its write callback comes back. */
 		if (evbuffer_get_length(up) >= RELAY_HIGH_WATER)
-			return;		/* its write callback comes back */
+			return;
 		room = RELAY_HIGH_WATER - evbuffer_get_length(up);
 		err = session_parse_move(&s->req_parser, in, session_stage,
 		    room, &moved);
@@ -1103,8 +1104,9 @@ session_relay_response(struct session *s)
 	 * go on while it takes everything and the engine has sent more.
 	 */
 	do {
+		/* A full buffer: its write callback comes back. */
 		if (evbuffer_get_length(out) >= RELAY_HIGH_WATER)
-			return;		/* its write callback comes back */
+			return;
 		room = RELAY_HIGH_WATER - evbuffer_get_length(out);
 		err = session_parse_move(&s->res_parser, up, session_stage,
 		    room, &moved);

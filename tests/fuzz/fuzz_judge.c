@@ -30,7 +30,7 @@
 /* The policies the dry runs are judged under. */
 enum fuzz_policy {
 	POLICY_DEFAULTS,	/* the HAProxy images' defaults */
-	POLICY_WRITE,		/* every group writable, every action allowed */
+	POLICY_WRITE,		/* every group writable, every action */
 	POLICY_COUNT
 };
 
