@@ -50,6 +50,8 @@ enum option_id {
 	OPT_CONTROL_RO,
 	OPT_CONTROL_ALLOW_UID,
 	OPT_CONTROL_ALLOW_GID,
+	OPT_CONTROL_RO_ALLOW_UID,
+	OPT_CONTROL_RO_ALLOW_GID,
 	OPT_USER,
 	OPT_GROUP,
 	OPT_MAX_BYPASS,
@@ -147,6 +149,12 @@ static const struct option_spec config_options[OPT_COUNT] = {
 	[OPT_CONTROL_ALLOW_GID] = { "control-allow-gid", KIND_LIST,
 	    "DSP_CONTROL_ALLOW_GID", NULL, NULL, "GID",
 	    "a group allowed on the control sockets" },
+	[OPT_CONTROL_RO_ALLOW_UID] = { "control-ro-allow-uid", KIND_LIST,
+	    "DSP_CONTROL_RO_ALLOW_UID", NULL, NULL, "UID",
+	    "a user allowed on the read-only control socket only" },
+	[OPT_CONTROL_RO_ALLOW_GID] = { "control-ro-allow-gid", KIND_LIST,
+	    "DSP_CONTROL_RO_ALLOW_GID", NULL, NULL, "GID",
+	    "a group allowed on the read-only control socket only" },
 	[OPT_USER] = { "user", KIND_VALUE, "DSP_USER", NULL, NULL, "USER",
 	    "run as this user once the listeners are bound" },
 	[OPT_GROUP] = { "group", KIND_VALUE, "DSP_GROUP", NULL, NULL, "GROUP",
@@ -376,16 +384,45 @@ config_count(const char *s, long long *out)
 	return (0);
 }
 
+/* Add a user to an allow-list of the control sockets; -1 out of memory. */
+static int
+config_allow_uid(struct control_allow *allow, uid_t uid)
+{
+	uid_t	*v;
+
+	if ((v = reallocarray(allow->uid, allow->nuid + 1, sizeof(*v))) ==
+	    NULL)
+		return (-1);
+	v[allow->nuid++] = uid;
+	allow->uid = v;
+	return (0);
+}
+
+/* Add a group to an allow-list of the control sockets. */
+static int
+config_allow_gid(struct control_allow *allow, gid_t gid)
+{
+	gid_t	*v;
+
+	if ((v = reallocarray(allow->gid, allow->ngid + 1, sizeof(*v))) ==
+	    NULL)
+		return (-1);
+	v[allow->ngid++] = gid;
+	allow->gid = v;
+	return (0);
+}
+
 /* Turn the collected strings of one option into its config field. */
 static int
 config_apply(struct config *cf, enum option_id id, struct option_values *ov)
 {
-	const char	*bad = NULL, *what = NULL;
-	struct passwd	*pw;
-	long long	 n;
-	size_t		 i;
-	unsigned int	 uid_or_gid;
-	int		 b;
+	const char		*bad = NULL, *what = NULL;
+	struct passwd		*pw;
+	struct control_allow	*allow;
+	long long		 n;
+	size_t			 i;
+	unsigned int		 uid_or_gid;
+	int			 b, is_gid;
 
 	if (ov->n == 0)
 		return (0);
@@ -568,33 +605,25 @@ config_apply(struct config *cf, enum option_id id, struct option_values *ov)
 		return (0);
 	case OPT_CONTROL_ALLOW_UID:
 	case OPT_CONTROL_ALLOW_GID:
+	case OPT_CONTROL_RO_ALLOW_UID:
+	case OPT_CONTROL_RO_ALLOW_GID:
+		is_gid = id == OPT_CONTROL_ALLOW_GID ||
+		    id == OPT_CONTROL_RO_ALLOW_GID;
+		allow = id == OPT_CONTROL_ALLOW_UID ||
+		    id == OPT_CONTROL_ALLOW_GID ? &cf->control_allow :
+		    &cf->control_ro_allow;
 		for (i = 0; i < ov->n; i++) {
 			unsigned int	 id2;
 
-			if (config_id(ov->v[i], id == OPT_CONTROL_ALLOW_GID,
-			    &id2) != 0) {
+			if (config_id(ov->v[i], is_gid, &id2) != 0) {
 				bad = ov->v[i];
-				what = id == OPT_CONTROL_ALLOW_GID ?
-				    "a known group" : "a known user";
+				what = is_gid ? "a known group" :
+				    "a known user";
 				goto fail;
 			}
-			if (id == OPT_CONTROL_ALLOW_UID) {
-				cf->control_allow_uid = reallocarray(
-				    cf->control_allow_uid,
-				    cf->ncontrol_allow_uid + 1, sizeof(uid_t));
-				if (cf->control_allow_uid == NULL)
-					return (-1);
-				cf->control_allow_uid[
-				    cf->ncontrol_allow_uid++] = id2;
-			} else {
-				cf->control_allow_gid = reallocarray(
-				    cf->control_allow_gid,
-				    cf->ncontrol_allow_gid + 1, sizeof(gid_t));
-				if (cf->control_allow_gid == NULL)
-					return (-1);
-				cf->control_allow_gid[
-				    cf->ncontrol_allow_gid++] = id2;
-			}
+			if ((is_gid ? config_allow_gid(allow, id2) :
+			    config_allow_uid(allow, id2)) != 0)
+				return (-1);
 		}
 		return (0);
 	case OPT_BODY_MAX:
@@ -786,14 +815,8 @@ config_load(struct config *cf, int argc, char **argv)
 	 * as that user, reaches dspctl ping.
 	 */
 	if (geteuid() != 0) {
-		uid_t	*self;
-
-		self = reallocarray(cf->control_allow_uid,
-		    cf->ncontrol_allow_uid + 1, sizeof(*self));
-		if (self == NULL)
+		if (config_allow_uid(&cf->control_allow, geteuid()) != 0)
 			goto nomem;
-		cf->control_allow_uid = self;
-		cf->control_allow_uid[cf->ncontrol_allow_uid++] = geteuid();
 	}
 	rc = 0;
 	goto out;
@@ -827,8 +850,10 @@ config_free(struct config *cf)
 	free(cf->db_path);
 	free(cf->control_path);
 	free(cf->control_ro_path);
-	free(cf->control_allow_uid);
-	free(cf->control_allow_gid);
+	free(cf->control_allow.uid);
+	free(cf->control_allow.gid);
+	free(cf->control_ro_allow.uid);
+	free(cf->control_ro_allow.gid);
 	free(cf->metrics);
 	guard_config_free(&cf->guard);
 }

@@ -1509,38 +1509,49 @@ control_read_lines(struct control_client *c)
 		control_client_check_eof(c);
 }
 
-/*
- * Whether the peer's credentials let it use the control sockets.
- * XXX one list serves both sockets: a user let in only to monitor
- * through --control-ro is kept off the read-write socket by its file
- * mode alone; a list of its own for --control-ro needs config options.
- */
+/* Whether the peer's credentials are on one allow-list. */
 static int
-control_peer_allowed(int fd, const struct ucred *cred)
+control_peer_listed(int fd, const struct ucred *cred,
+    const struct control_allow *allow)
 {
-	const struct config	*cf = control.config;
-	gid_t			 groups[NGROUPS_MAX];
-	socklen_t		 len = sizeof(groups);
-	size_t			 i, j, n = 0;
+	gid_t		 groups[NGROUPS_MAX];
+	socklen_t	 len = sizeof(groups);
+	size_t		 i, j, n = 0;
 
-	if (cred->uid == 0)
-		return (1);
-	for (i = 0; i < cf->ncontrol_allow_uid; i++)
-		if (cf->control_allow_uid[i] == cred->uid)
+	for (i = 0; i < allow->nuid; i++)
+		if (allow->uid[i] == cred->uid)
 			return (1);
-	if (cf->ncontrol_allow_gid == 0)
+	if (allow->ngid == 0)
 		return (0);
 	/* Supplementary groups count, as they do for the file's mode. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
 		n = len / sizeof(gid_t);
-	for (i = 0; i < cf->ncontrol_allow_gid; i++) {
-		if (cf->control_allow_gid[i] == cred->gid)
+	for (i = 0; i < allow->ngid; i++) {
+		if (allow->gid[i] == cred->gid)
 			return (1);
 		for (j = 0; j < n; j++)
-			if (cf->control_allow_gid[i] == groups[j])
+			if (allow->gid[i] == groups[j])
 				return (1);
 	}
 	return (0);
+}
+
+/*
+ * Whether the peer's credentials let it use this control socket: root,
+ * the users and groups of --control-allow-*, and on the read-only socket
+ * those of --control-ro-allow-* too, who must never reach the other one
+ * whatever its file mode says.
+ */
+static int
+control_peer_allowed(int fd, const struct ucred *cred, int read_only)
+{
+	const struct config	*cf = control.config;
+
+	if (cred->uid == 0 || control_peer_listed(fd, cred,
+	    &cf->control_allow))
+		return (1);
+	return (read_only && control_peer_listed(fd, cred,
+	    &cf->control_ro_allow));
 }
 
 /* The user name a revision records for a uid. */
@@ -1628,13 +1639,14 @@ control_accept_cb(struct evconnlistener *ev, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	if (!control_peer_allowed(fd, &cred)) {
+	if (!control_peer_allowed(fd, &cred, s->read_only)) {
 		log_warnx("control: uid %lu gid %lu pid %ld refused on %s",
 		    (unsigned long)cred.uid, (unsigned long)cred.gid,
 		    (long)cred.pid, s->path);
 		snprintf(msg, sizeof(msg), "uid %lu may not use dspd's control "
-		    "socket (see --control-allow-uid)",
-		    (unsigned long)cred.uid);
+		    "socket (see %s)", (unsigned long)cred.uid, s->read_only ?
+		    "--control-allow-uid, --control-ro-allow-uid" :
+		    "--control-allow-uid");
 		control_refuse(fd, DSP_ERR_DENIED, msg);
 		return;
 	}

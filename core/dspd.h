@@ -434,6 +434,14 @@ enum log_format {
 	LOG_FORMAT_JSON
 };
 
+/* Who besides root may use a control socket, by the peer's credentials. */
+struct control_allow {
+	uid_t			*uid;
+	size_t			 nuid;
+	gid_t			*gid;	/* primary or supplementary */
+	size_t			 ngid;
+};
+
 struct config {
 	char			**listen;
 	size_t			 nlisten;
@@ -463,10 +471,8 @@ struct config {
 	int			 policy_source_env;
 	char			*control_path;	/* NULL: none */
 	char			*control_ro_path;
-	uid_t			*control_allow_uid;
-	size_t			 ncontrol_allow_uid;
-	gid_t			*control_allow_gid;
-	size_t			 ncontrol_allow_gid;
+	struct control_allow	 control_allow;		/* both sockets */
+	struct control_allow	 control_ro_allow;	/* --control-ro's */
 	long long		 max_bypass_sec;
 	int			 run_as;	/* --user given */
 	uid_t			 run_uid;

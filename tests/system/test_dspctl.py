@@ -264,6 +264,35 @@ def test_uid_not_allowed_refused(proxy_ctl, workdir, test_user):
 	assert "refused" in proxy.stderr()
 
 
+@pytest.mark.parametrize("by", ["uid", "gid"])
+def test_read_only_allowed_user_only_watches(proxy_ctl, workdir, test_user,
+    by):
+	# Both sockets' modes let this user connect; it is on the read-only
+	# socket's allow-list only: it watches there and is refused on the
+	# read-write socket, by its credentials, not by the file mode.
+	rw = os.path.join(workdir, "rw.sock")
+	ro = os.path.join(workdir, "ro.sock")
+	who = test_user.pw_uid if by == "uid" else test_user.pw_gid
+	proxy, ctl = proxy_ctl(args=[
+	    "--control", rw + "?mode=0660&group=%d" % test_user.pw_gid,
+	    "--control-ro", ro + "?mode=0660&group=%d" % test_user.pw_gid,
+	    "--control-ro-allow-" + by, str(who)])
+	open_to(rw, 0o660)
+	open_to(ro, 0o660)
+	out = ctl.ok("status", socket_path=ro, user=test_user)
+	assert "enforcing" in out, out
+	rc, out, err = ctl.run("allow", "containers", socket_path=ro,
+	    user=test_user)
+	assert rc == 1 and "read-only" in err, (out, err)
+	for args in (["status"], ["allow", "containers"]):
+		rc, out, err = ctl.run(*args, socket_path=rw, user=test_user)
+		assert rc == 1, (args, out, err)
+		assert "uid %d may not" % test_user.pw_uid in err, err
+		assert "--control-ro-allow-uid" not in err, err
+	checks.denial(get(proxy, "/containers/json"), "containers")
+	assert ctl.json("status", socket_path=rw)["revision"] == 1
+
+
 def test_allowed_uid_recorded(proxy_ctl, workdir, test_user):
 	sock = os.path.join(workdir, "open.sock")
 	proxy, ctl = proxy_ctl(args=["--control", sock +
