@@ -61,6 +61,8 @@ STREAM_TIMEOUT = 30.0		# seconds for 1,000 /events heads, or a read
 EXPORT_CHUNK = 1 << 20		# bytes per read of the export stream
 MILLION_MAX_SECONDS = 300	# cap of the long run before the RSS check
 SETTLE = 0.5			# seconds before reading a resident size
+LOAD_BUSY = 0.5			# load average before the runs that says the
+				# machine was not idle
 
 # The section variables of the HAProxy images, with their defaults.
 SECTIONS = ("AUTH BUILD COMMIT CONFIGS CONTAINERS DISTRIBUTION EVENTS EXEC "
@@ -483,11 +485,13 @@ def report(info, cfg, targets, endpoints, sat, paced, many, mem, stream):
 	    "- Machine: %s, %d cores, %d MiB, Linux %s, Debian %s." %
 	    (mc["cpu"], mc["cores"], mc["mem_mib"], mc["kernel"],
 	    mc["debian"]),
-	    "- Load average (1 min) before the runs %.2f, before each wrk "
-	    "run %.2f to %.2f (median %.2f)%s." % (info["load_start"],
-	    min(loads), max(loads), statistics.median(loads),
-	    "; the machine was shared with other jobs" if max(loads) > 1.5
-	    else ""),
+	    "- Load average (1 min) before the runs %.2f%s; before each wrk "
+	    "run %.2f to %.2f (median %.2f), which is mostly the runs "
+	    "before it: load generator, proxy and engine share the "
+	    "cores." % (info["load_start"],
+	    " (the machine was busy with other work)" if info["load_start"] >
+	    LOAD_BUSY else "", min(loads), max(loads),
+	    statistics.median(loads)),
 	    "- Programs: %s; %s; %s; dspd %s (%s)." % (info["dockerd"],
 	    info["haproxy"], info["wrk"], info["dspd"], info["build"]),
 	    "- Command: `%s`" % info["command"],
