@@ -362,7 +362,7 @@ def long_run_memory(target, ping, cfg, rate):
 	rate the rounds saw for the requests wanted, with a cap."""
 	m = {"before": rss_kib(target.pid)}
 	half = max(1, min(MILLION_MAX_SECONDS // 2,
-	    math.ceil(cfg["requests"] / 2 / max(rate, 1) * 1.1)))
+	    math.ceil(cfg["requests"] / 2 / max(rate, 1) * 1.4)))
 	done = 0
 	for name in ("half", "after"):
 		log("memory: %s, GET /_ping for %d s" % (target.label, half))
