@@ -91,12 +91,12 @@ enum effect {
 
 struct endpoint {
 	const char		*method;
-	const char		*pattern;	/* "{id}" one segment, "{name*}" several */
+	const char		*pattern;	/* {id}: 1 segment, {p*}: any */
 	const char		*action;	/* "containers.inspect" */
 	enum endpoint_group	 group;
 	enum action_kind	 kind;
 	unsigned int		 flags;
-	const char		*since;		/* API version that added it, or NULL */
+	const char		*since;		/* API version added, or NULL */
 };
 
 const struct endpoint	*catalogue_match(const char *, const char *, int *);
@@ -235,7 +235,7 @@ struct guard_result {
 	enum guard_verdict	 verdict;
 	char			 field[GUARD_FIELD_SIZE];
 	char			 message[GUARD_MESSAGE_SIZE];
-	char			**lookups;	/* VolumesFrom container names */
+	char			**lookups;	/* VolumesFrom names */
 	size_t			 nlookups;
 };
 
@@ -363,7 +363,7 @@ struct protocol_request {
 	char			 scope[32];	/* "all" or "group:NAME" */
 	uint64_t		 revision;	/* revert; diff from */
 	uint64_t		 revision_to;	/* diff to; 0: the latest */
-	uint64_t		 before;	/* history: older than; 0: all */
+	uint64_t		 before;	/* history: older; 0: all */
 	size_t			 limit;
 	int64_t			 since;		/* unix seconds; 0: no bound */
 	int64_t			 until;
@@ -488,7 +488,8 @@ struct config {
 int		 config_load(struct config *, int, char **);
 void		 config_free(struct config *);
 int		 config_cidr_parse(const char *, struct cidr *);
-int		 config_cidr_match(const struct cidr *, const struct sockaddr *);
+int		 config_cidr_match(const struct cidr *,
+		     const struct sockaddr *);
 
 /* log.c */
 
@@ -583,7 +584,7 @@ struct session {
 	TAILQ_ENTRY(session)	 entry;
 	uint64_t		 id;
 	char			 client[96];	/* address:port, or unix peer */
-	char			 client_key[64]; /* address or uid, for limits */
+	char			 client_key[64];	/* address or uid */
 	char			 listener_name[128];
 	struct bufferevent	*client_bev;
 	struct bufferevent	*up_bev;
@@ -602,9 +603,9 @@ struct session {
 	struct guard_result	 guard;		/* the create guard's verdict */
 	size_t			 lookup_next;	/* of guard.lookups */
 	struct evbuffer		*lookup_body;	/* the answer being read */
-	int			 body_over;	/* held body passed --body-max */
+	int			 body_over;	/* held body over --body-max */
 	int			 in_exchange;
-	int			 turned_away;	/* over the cap or not admitted */
+	int			 turned_away;	/* over cap or not admitted */
 	int			 client_eof;
 	int			 up_eof;
 	int			 up_error;	/* errno of the engine's end */
@@ -620,6 +621,8 @@ struct daemon {
 	struct sessions		 sessions;
 	size_t			 nsessions;	/* all, turned away too */
 	size_t			 nturned;	/* refused, saying why */
+	size_t			 npeak;		/* most sessions since a trim */
+	struct event		*trim_timer;	/* gives freed memory back */
 	uint64_t		 next_id;
 	int			 draining;
 	struct event		*drain_timer;

@@ -19,10 +19,23 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 
 #include <event2/http.h>
 
 #include "dspd.h"
+
+/*
+ * When a burst of connections is over, the C library keeps what they
+ * freed for its own reuse, scattered between blocks still in use, and
+ * dspd's resident size stays at the burst's.  Once the sessions fall to
+ * a quarter of a peak of at least TRIM_PEAK_MIN, the free pages go back
+ * to the system TRIM_DELAY_SEC later, so at most once per that delay.
+ */
+#define TRIM_PEAK_MIN		64
+#define TRIM_DELAY_SEC		2
 
 /* Bytes one read of session_pull may take from the engine. */
 #define PULL_MAX		(64 * 1024)
@@ -38,6 +51,8 @@ static void	session_client_read_cb(struct bufferevent *, void *);
 static void	session_client_write_cb(struct bufferevent *, void *);
 static void	session_client_event_cb(struct bufferevent *, short, void *);
 static void	session_timer_cb(evutil_socket_t, short, void *);
+static void	session_trim_cb(evutil_socket_t, short, void *);
+static void	session_trim_later(void);
 static void	session_free(struct session *, enum close_reason);
 static void	session_read_head(struct session *);
 static void	session_relay_request(struct session *);
@@ -473,7 +488,8 @@ session_accept(struct listener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_setwatermark(s->client_bev, EV_WRITE,
 	    RELAY_HIGH_WATER / 2, 0);
 	TAILQ_INSERT_TAIL(&dspd.sessions, s, entry);
-	dspd.nsessions++;
+	if (++dspd.nsessions > dspd.npeak)
+		dspd.npeak = dspd.nsessions;
 	if (refuse != 0) {
 		/*
 		 * Said and then closed with a lingering read, so that the
@@ -515,6 +531,32 @@ session_free(struct session *s, enum close_reason reason)
 	free(s);
 	if (dspd.draining && dspd.nsessions == 0)
 		event_base_loopexit(dspd.base, NULL);
+	else if (dspd.npeak >= TRIM_PEAK_MIN &&
+	    dspd.nsessions <= dspd.npeak / 4)
+		session_trim_later();
+}
+
+/* Give freed memory back to the system soon, once (see TRIM_PEAK_MIN). */
+static void
+session_trim_later(void)
+{
+	struct timeval	 tv = { TRIM_DELAY_SEC, 0 };
+
+	if (dspd.trim_timer == NULL &&
+	    (dspd.trim_timer = evtimer_new(dspd.base, session_trim_cb,
+	    NULL)) == NULL)
+		return;
+	if (!evtimer_pending(dspd.trim_timer, NULL))
+		evtimer_add(dspd.trim_timer, &tv);
+}
+
+static void
+session_trim_cb(evutil_socket_t fd, short events, void *arg)
+{
+#ifdef HAVE_MALLOC_TRIM
+	malloc_trim(0);
+#endif
+	dspd.npeak = dspd.nsessions;
 }
 
 /*
@@ -1562,6 +1604,10 @@ session_close_all(void)
 
 	while ((s = TAILQ_FIRST(&dspd.sessions)) != NULL)
 		session_free(s, CLOSE_DRAIN);
+	if (dspd.trim_timer != NULL) {
+		event_free(dspd.trim_timer);
+		dspd.trim_timer = NULL;
+	}
 	if (session_stage != NULL) {
 		evbuffer_free(session_stage);
 		session_stage = NULL;

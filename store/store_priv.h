@@ -155,7 +155,7 @@ struct store {
 	uint64_t		 rows_in;	/* rows ever queued */
 	uint64_t		 rows_out;	/* of those, written or lost */
 	long long		 rows_since;	/* when the queue last filled */
-	uint64_t		 flush_to;	/* store_flush waits for rows_out */
+	uint64_t		 flush_to;	/* store_flush waits for it */
 	struct store_stats	 stats;
 	int64_t			 next_expiry;
 
