@@ -175,16 +175,23 @@ BAD_CHUNKS = [
 ]
 
 
+def _send_then_closed(proxy, data):
+	"""Send data on a new connection: dspd's reply to its POST, and
+	whether dspd closed the connection after it."""
+	with rawhttp.RawConn(proxy.host, proxy.port) as conn:
+		conn.send(data)
+		resp = conn.read_response("POST")
+		return resp, conn.wait_closed(3)
+
+
 @pytest.mark.parametrize("build", [_create, _start], ids=["held", "streamed"])
 @pytest.mark.parametrize("framing,body", [(f, b) for _, f, b in HEAD_FRAMINGS],
     ids=[i for i, _, _ in HEAD_FRAMINGS])
 def test_head_framing_refused(start_dspd, tap, build, framing, body):
 	proxy = start_dspd(env=WIDE, upstream=tap.listen_path)
 	m, hidden = marker(), marker()
-	with rawhttp.RawConn(proxy.host, proxy.port) as conn:
-		conn.send(build(m, framing, body) + _smuggled(hidden))
-		resp = conn.read_response("POST")
-		closed = conn.wait_closed(3)
+	resp, closed = _send_then_closed(proxy,
+	    build(m, framing, body) + _smuggled(hidden))
 	checks.dsp_reply(resp, 400)
 	assert closed, "connection left open after 400"
 	assert not tap.saw(m) and not tap.saw(hidden)
@@ -198,11 +205,9 @@ def test_bad_chunk_in_held_body(start_dspd, tap, body):
 	# engine.
 	proxy = start_dspd(env=WIDE, upstream=tap.listen_path)
 	m, hidden = marker(), marker()
-	with rawhttp.RawConn(proxy.host, proxy.port) as conn:
-		conn.send(_create(m, "Transfer-Encoding: chunked\r\n", body) +
-		    _smuggled(hidden))
-		resp = conn.read_response("POST")
-		closed = conn.wait_closed(3)
+	resp, closed = _send_then_closed(proxy,
+	    _create(m, "Transfer-Encoding: chunked\r\n", body) +
+	    _smuggled(hidden))
 	checks.dsp_reply(resp, 400)
 	assert closed, "connection left open after 400"
 	assert not tap.saw(m) and not tap.saw(hidden)
@@ -217,11 +222,9 @@ def test_bad_chunk_in_streamed_body(start_dspd, tap, body):
 	# the engine reads no second request from that connection.
 	proxy = start_dspd(env=WIDE, upstream=tap.listen_path)
 	m, hidden = marker(), marker()
-	with rawhttp.RawConn(proxy.host, proxy.port) as conn:
-		conn.send(_start(m, "Transfer-Encoding: chunked\r\n", body) +
-		    _smuggled(hidden))
-		resp = conn.read_response("POST")
-		closed = conn.wait_closed(3)
+	resp, closed = _send_then_closed(proxy,
+	    _start(m, "Transfer-Encoding: chunked\r\n", body) +
+	    _smuggled(hidden))
 	# The engine has not answered yet when the bad chunk is read, so
 	# the client still gets dspd's reason.
 	assert "malformed request body" in checks.dsp_reply(resp, 400)
