@@ -307,8 +307,10 @@ screen_row(struct tui *t, int y, const json_t *row, int width_target,
 		snprintf(dur, sizeof(dur), "%.1fms", ms);
 	else if (ms < 10000)
 		snprintf(dur, sizeof(dur), "%.0fms", ms);
-	else
+	else if (ms < 10000000)
 		snprintf(dur, sizeof(dur), "%.0fs", ms / 1000);
+	else	/* a long stream: six cells at most, as the column */
+		snprintf(dur, sizeof(dur), "%.0fh", ms / 3600000);
 
 	/* The marker is its own cell: multibyte in UTF-8, one column. */
 	attrset(attr);
@@ -322,9 +324,9 @@ screen_row(struct tui *t, int y, const json_t *row, int width_target,
 	x = screen_cell(t, y, x, width_target, screen_fit(tui_str(row,
 	    "target"), width_target, 0, target, sizeof(target)), attr);
 	x = screen_cell(t, y, x, 10, tui_str(row, "group"), attr);
-	x = screen_cell(t, y, x, 6, v, attr);
+	x = screen_cell(t, y, x, 7, v, attr);
 	x = screen_cell(t, y, x, 3, st, attr);
-	screen_cell(t, y, x, 7, dur, attr);
+	screen_cell(t, y, x, 6, dur, attr);
 }
 
 /* The live list, newest at the bottom, with its filters and counters. */
@@ -353,12 +355,13 @@ screen_requests(struct tui *t)
 		screen_put(t, 2, (int)strlen(info), COLS - (int)strlen(info),
 		    t->filter_group, A_NORMAL);
 
-	wt = COLS - 2 - 9 - 16 - 7 - 11 - 7 - 4 - 8 - 1;
+	/* The target takes what the other columns and the spaces leave. */
+	wt = COLS - 2 - 9 - 16 - 7 - 11 - 8 - 4 - 7 - 1;
 	if (wt < 6)
 		wt = 6;
-	snprintf(head, sizeof(head), "  %-8s %-15s %-6s %-*s %-10s %-6s %-3s "
+	snprintf(head, sizeof(head), "  %-8s %-15s %-6s %-*s %-10s %-7s %-3s "
 	    "%s", "TIME", "CLIENT", "METHOD", wt, "TARGET", "GROUP",
-	    "VERDCT", "ST", "DURATN");
+	    "VERDICT", "ST", "TOOK");
 	screen_put(t, 3, 0, COLS, head, A_UNDERLINE);
 
 	k = (size_t)n - off < lines ? (size_t)n - off : lines;
